@@ -1,0 +1,1 @@
+"""Instructor-only tooling: release, sandboxed grading and the hidden reference package."""
