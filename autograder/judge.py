@@ -1,0 +1,217 @@
+"""What hidden tests use to reach the student's code: the `student` object.
+
+Hidden tests are written as ordinary Python, but every name that belongs to
+the student is reached through `student`::
+
+    from autograder.judge import student
+    got = student.central_difference(np.sin, x, 1e-5)   # plain data comes back
+    check_close(got, np.cos(x), "central_difference(np.sin, x)")
+
+While grading, the hidden test runs in the trusted grader process and
+`student` forwards each access to the sandboxed kernel, where only the
+student's function runs; its result comes back as plain data (see
+kernel_side/wire.py) and is judged here, by numpy and checks the student's
+code never touched. When an instructor runs a solution notebook in
+JupyterLab, `student` reads the notebook's own namespace through the very
+same encoding, so hidden tests behave the same in both places.
+"""
+import contextlib
+import inspect
+
+import numpy as np
+
+from .kernel_side import wire
+from .kernel_side.probe import Probe
+
+
+class StudentCodeError(Exception):
+    """The student's code raised, or is missing: the answer cannot be judged."""
+
+
+class KernelGone(StudentCodeError):
+    """The student's kernel died or stopped answering."""
+
+
+class SourceFunction:
+    """A small function that exists on both sides, built from its source text.
+
+    Judge-side functions cannot cross to the kernel (nothing is pickled), but
+    ``SourceFunction("lambda x: x**3 - 2*x")`` can: the kernel builds its own
+    copy with eval(), with ``np`` available, and the judge calls its own.
+    """
+
+    def __init__(self, source):
+        self.source = source
+        self._function = eval(source, {"np": np})
+
+    def __call__(self, *args, **kwargs):
+        return self._function(*args, **kwargs)
+
+    def __repr__(self):
+        return self.source
+
+
+class Remote:
+    """An object that lives in the student's kernel: call it, read attributes, index it."""
+
+    def __init__(self, backend, handle, label, info):
+        object.__setattr__(self, "_backend", backend)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_label", label)
+        object.__setattr__(self, "_info", info)
+
+    @property
+    def type_name(self):
+        return self._info.get("type", "?")
+
+    @property
+    def base_names(self):
+        return list(self._info.get("mro", []))
+
+    def __call__(self, *args, **kwargs):
+        label = f"{self._label}({_describe_args(args, kwargs)})"
+        return self._backend.request({"op": "call", "target": {"handle": self._handle},
+                                      "args": [_send(a) for a in args],
+                                      "kwargs": {k: _send(v) for k, v in kwargs.items()}}, label)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._backend.request({"op": "getattr", "target": {"handle": self._handle},
+                                      "name": name}, f"{self._label}.{name}")
+
+    def __setattr__(self, name, value):
+        self._backend.request({"op": "setattr", "target": {"handle": self._handle}, "name": name,
+                               "value": _send(value)}, f"{self._label}.{name} = ...")
+
+    def __getitem__(self, key):
+        return self._backend.request({"op": "getitem", "target": {"handle": self._handle},
+                                      "key": _send(key)}, f"{self._label}[{key!r}]")
+
+    def __len__(self):
+        return self._backend.request({"op": "len", "target": {"handle": self._handle}},
+                                     f"len({self._label})")
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+
+    def __repr__(self):
+        return f"<student's {self._label}: {self.type_name}>"
+
+
+class _Student:
+    """The student's namespace, seen from a hidden test."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _backend().request({"op": "get", "name": name}, name)
+
+    def names(self):
+        return _backend().request({"op": "names"}, "the notebook's names")
+
+
+student = _Student()
+
+
+class Backend:
+    """Sends one request to wherever the student's code lives and decodes the reply."""
+
+    def send(self, text, label):
+        raise NotImplementedError
+
+    def request(self, message, label):
+        reply = wire.loads(self.send(wire.dumps(message), label))
+        if "missing" in reply:
+            raise StudentCodeError(
+                f"Your notebook does not define `{reply['missing']}`. Run the cell that defines it, "
+                "and keep the name exactly as the exercise gives it.")
+        if "error" in reply:
+            error = reply["error"]
+            detail = f"\n\n{error['traceback']}" if error.get("traceback") else ""
+            raise StudentCodeError(f"{label} raised {error['type']}: {error['message']}{detail}")
+        return wire.decode(reply["ok"], lambda data: self._remote(data, label))
+
+    def _remote(self, data, label):
+        if "handle" not in data:
+            raise wire.WireError("the kernel sent an object reference it may not send")
+        return Remote(self, int(data["handle"]), label, data)
+
+
+class LocalBackend(Backend):
+    """The notebook's own namespace, for running solutions and hidden tests in JupyterLab."""
+
+    def __init__(self, namespace):
+        self._probe = Probe(lambda: namespace)
+
+    def send(self, text, label):
+        return self._probe.serve(text)
+
+
+_active = None
+
+
+def _backend():
+    return _active if _active is not None else LocalBackend(_caller_namespace())
+
+
+@contextlib.contextmanager
+def use_backend(backend):
+    """Route `student` to `backend` (the grader's kernel connection) for a while."""
+    global _active
+    previous, _active = _active, backend
+    try:
+        yield backend
+    finally:
+        _active = previous
+
+
+def _caller_namespace():
+    try:
+        from IPython import get_ipython
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None:
+        return shell.user_ns
+    return inspect.stack()[-1].frame.f_globals
+
+
+def _send(value):
+    return wire.encode(value, _reference)
+
+
+def _reference(value):
+    """How a judge-side object that is not plain data crosses: by handle, name or source."""
+    if isinstance(value, Remote):
+        return {"handle": object.__getattribute__(value, "_handle")}
+    if isinstance(value, SourceFunction):
+        return {"source": value.source}
+    if isinstance(value, np.ufunc):
+        return {"ref": f"numpy:{value.__name__}"}
+    module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", "")
+    if module and qualname and "<" not in qualname and not module.startswith("autograder"):
+        return {"ref": f"{module}:{qualname}"}
+    raise TypeError(f"{value!r} cannot be sent to the student's kernel; wrap a small function "
+                    "in SourceFunction('lambda x: ...') instead")
+
+
+def _describe_args(args, kwargs):
+    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    return ", ".join(parts)
+
+
+def describe(value):
+    """A short readable name for a test input, for messages."""
+    if isinstance(value, np.ndarray):
+        return f"<array {value.shape} {value.dtype}>" if value.size > 4 else np.array2string(
+            value, precision=4, separator=", ")
+    if isinstance(value, np.ufunc):
+        return f"np.{value.__name__}"
+    if isinstance(value, Remote):
+        return object.__getattribute__(value, "_label")
+    if isinstance(value, (list, tuple)) and len(value) > 4:
+        return f"<{type(value).__name__} of {len(value)}>"
+    text = getattr(value, "__name__", None) or repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

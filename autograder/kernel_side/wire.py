@@ -1,0 +1,108 @@
+"""How values cross between the trusted judge and the student's kernel.
+
+Only plain data crosses: None, booleans, numbers, strings, lists, tuples,
+dicts with string keys, and numeric numpy arrays sent as raw bytes with their
+dtype and shape. Nothing is ever pickled, so whatever the student's code did
+to its own interpreter, the judge receives inert data and judges it with its
+own, untouched numpy.
+
+Anything else (a function, a class instance) stays in the kernel and crosses
+as a numbered handle; the judge may call it or read its attributes, which
+again returns plain data or handles.
+
+This module runs on both sides and imports nothing but the standard library
+and numpy, so the grader can ship it into the sandbox as a single file.
+"""
+import base64
+import json
+
+import numpy as np
+
+# dtype kinds that carry numbers: bool, signed, unsigned, float, complex
+NUMERIC_KINDS = frozenset("biufc")
+MAX_DEPTH = 32
+MAX_ITEMS = 100_000
+
+
+class WireError(ValueError):
+    """A message that is not plain data of the agreed shape."""
+
+
+def encode(value, store_handle, depth=0):
+    """Turn `value` into JSON-ready data; `store_handle(obj)` keeps what cannot cross."""
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply to send")
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) is complex:
+        return {"complex": [value.real, value.imag]}
+    if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in NUMERIC_KINDS:
+        array = np.asarray(value)
+        dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
+        raw = array.astype(dtype, copy=False).tobytes(order="C")
+        return {"array": base64.b64encode(raw).decode("ascii"), "dtype": dtype.str,
+                "shape": list(array.shape)}
+    if type(value) in (list, tuple):
+        if len(value) > MAX_ITEMS:
+            raise WireError("sequence too long to send")
+        items = [encode(item, store_handle, depth + 1) for item in value]
+        return items if type(value) is list else {"tuple": items}
+    if type(value) is dict and all(type(key) is str for key in value):
+        if len(value) > MAX_ITEMS:
+            raise WireError("dict too large to send")
+        return {"dict": {key: encode(item, store_handle, depth + 1) for key, item in value.items()}}
+    return store_handle(value)
+
+
+def decode(data, resolve_handle, depth=0):
+    """Inverse of `encode`; `resolve_handle(message)` turns a handle message into an object."""
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is list:
+        return [decode(item, resolve_handle, depth + 1) for item in data]
+    if type(data) is not dict or len(data) == 0:
+        raise WireError(f"unexpected message part {type(data).__name__}")
+    if "array" in data:
+        return _decode_array(data)
+    if "tuple" in data:
+        return tuple(decode(item, resolve_handle, depth + 1) for item in _list(data["tuple"]))
+    if "dict" in data and type(data["dict"]) is dict:
+        return {str(key): decode(item, resolve_handle, depth + 1) for key, item in data["dict"].items()}
+    if "complex" in data:
+        real, imag = _list(data["complex"])
+        return complex(float(real), float(imag))
+    if "handle" in data or "ref" in data or "source" in data:
+        return resolve_handle(data)
+    raise WireError(f"unknown message part with keys {sorted(data)[:5]}")
+
+
+def _list(value):
+    if type(value) is not list:
+        raise WireError("expected a list")
+    return value
+
+
+def _decode_array(data):
+    dtype = np.dtype(str(data["dtype"]))
+    if dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
+        raise WireError(f"arrays of dtype {dtype} cannot be sent")
+    shape = tuple(int(n) for n in _list(data["shape"]))
+    if any(n < 0 for n in shape):
+        raise WireError("negative array dimension")
+    raw = base64.b64decode(str(data["array"]), validate=True)
+    expected = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+    if len(raw) != expected:
+        raise WireError(f"array data has {len(raw)} bytes, expected {expected}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def dumps(message):
+    return json.dumps(message, allow_nan=True, separators=(",", ":"))
+
+
+def loads(text):
+    if type(text) is not str:
+        raise WireError("a message must be text")
+    return json.loads(text)

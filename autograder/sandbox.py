@@ -1,0 +1,176 @@
+"""Where student code runs while grading, and what it can reach.
+
+Two lines of defence, both always on where the system allows:
+
+1. bubblewrap (`bwrap`, Debian package `bubblewrap`) starts the kernel in new
+   mount, PID, network, IPC and user namespaces. Its filesystem holds only
+   the Python installation, the visible helper package, the data folders and
+   a private working folder: the reference package, the solutions, the
+   gradebook and other students' work do not exist in there. It has no
+   network but its own loopback and cannot see or signal other processes.
+2. An audit hook inside the kernel (kernel_side/guard.py) refuses the same
+   things at the Python level, and hard resource limits cap memory, CPU time
+   and file size (kernel_side/boot.py).
+
+Wall-clock limits are enforced from outside by the runner.
+"""
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dlscratch
+
+KERNEL_SIDE = Path(__file__).with_name("kernel_side")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GUARD_FILES = ("/etc/mime.types", "/etc/matplotlibrc", "/etc/fonts", "/proc/cpuinfo",
+               "/proc/meminfo", "/proc/self/stat", "/proc/self/status", "/proc/self/statm",
+               "/sys/devices/system/cpu", "/sys/fs/cgroup")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/fonts", "/etc/mime.types", "/etc/localtime",
+             "/etc/ssl/certs", "/etc/nsswitch.conf")
+
+
+@dataclass
+class Limits:
+    memory_bytes: int = 4 * 2**30
+    cpu_seconds: int = 1800
+    file_bytes: int = 256 * 2**20
+    cell_timeout: int = 120       # seconds for one cell or one hidden-test call
+    notebook_timeout: int = 900   # seconds for a whole notebook, start-up included
+
+
+@dataclass
+class Sandbox:
+    workdir: Path
+    limits: Limits = field(default_factory=Limits)
+    denied_modules: tuple = ("autograder",)
+    hidden_paths: tuple = ()
+    use_bwrap: bool = True
+
+    def __post_init__(self):
+        self.workdir = Path(self.workdir).resolve()
+        self.home = self.workdir / "home"
+        self.notebook_dir = self.workdir / "notebook"
+        self.lib = self.workdir / "lib"
+        for folder in (self.home, self.notebook_dir, self.lib, self.workdir / "tmp"):
+            folder.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(KERNEL_SIDE, self.lib / "grader_kernel", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+
+    # -- what the kernel may see -------------------------------------------------
+    def python_roots(self):
+        roots = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+        return sorted({Path(r).resolve().as_posix() for r in roots})
+
+    def helper_roots(self):
+        """The visible helper package, when it is imported from a source tree."""
+        return [Path(dlscratch.__path__[0]).resolve().as_posix()] if _is_editable(dlscratch) else []
+
+    def hidden_roots(self):
+        """Folders that must stay invisible even when they sit inside an allowed one."""
+        roots = [REPO_ROOT / "autograder", REPO_ROOT / "solutions", *map(Path, self.hidden_paths)]
+        for name in self.denied_modules:
+            spec_root = _package_folder(name)
+            if spec_root:
+                roots.append(spec_root)
+        return sorted({Path(r).resolve().as_posix() for r in roots})
+
+    def settings(self):
+        read_roots = self.python_roots() + self.helper_roots() + ["/usr", "/dev/null", "/dev/urandom"] \
+            + [p for p in GUARD_FILES if os.path.exists(p)]
+        limits = self.limits
+        return {
+            "read_roots": read_roots,
+            "write_roots": [self.workdir.as_posix()],
+            "denied_modules": list(self.denied_modules),
+            "hidden_roots": self.hidden_roots(),
+            "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
+                       "file_bytes": limits.file_bytes},
+        }
+
+    def environment(self):
+        import json
+        home = self.home.as_posix()
+        return {
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "HOME": home,
+            "TMPDIR": (self.workdir / "tmp").as_posix(),
+            "PYTHONPATH": self.lib.as_posix(),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLCONFIGDIR": f"{home}/.matplotlib",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "IPYTHONDIR": f"{home}/.ipython",
+            "NUMBA_CACHE_DIR": f"{home}/.numba",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "NUMBA_NUM_THREADS": "1",
+            "LANG": "C.UTF-8",
+            "DLSCRATCH_GRADING": "1",
+            "GRADER_SANDBOX": json.dumps(self.settings()),
+        }
+
+    # -- how the kernel starts -------------------------------------------------
+    def kernel_command(self, connection_file):
+        python = Path(sys.executable).as_posix()  # the venv's interpreter, so its packages load
+        kernel = [python, "-m", "grader_kernel.boot", "-f", str(connection_file),
+                  "--HistoryManager.hist_file=:memory:"]
+        if not self.use_bwrap:
+            return kernel
+        return self.bwrap_prefix() + ["--"] + kernel
+
+    def bwrap_prefix(self):
+        args = [shutil.which("bwrap"), "--unshare-all", "--die-with-parent", "--new-session",
+                "--cap-drop", "ALL", "--clearenv", "--proc", "/proc", "--dev", "/dev",
+                "--tmpfs", "/tmp"]
+        for top in ("bin", "lib", "lib32", "lib64", "sbin"):
+            path = Path("/") / top
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), path.as_posix()]
+            elif path.is_dir():
+                args += ["--ro-bind", path.as_posix(), path.as_posix()]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for path in ETC_FILES:
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+        for root in self.python_roots() + self.helper_roots():
+            args += ["--ro-bind", root, root]
+        for hidden in self.hidden_roots():
+            if any(hidden == r or hidden.startswith(r + "/") for r in self.python_roots() + ["/usr"]) \
+                    and os.path.isdir(hidden):
+                args += ["--tmpfs", hidden]
+        workdir = self.workdir.as_posix()
+        args += ["--bind", workdir, workdir, "--ro-bind", self.lib.as_posix(), self.lib.as_posix(),
+                 "--chdir", self.notebook_dir.as_posix()]
+        for key, value in self.environment().items():
+            args += ["--setenv", key, value]
+        return args
+
+
+def bwrap_available():
+    """True where bubblewrap exists and can create namespaces on this machine."""
+    import subprocess
+    exe = shutil.which("bwrap")
+    if not exe:
+        return False
+    probe = subprocess.run([exe, "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "true"],
+                           capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def _is_editable(package):
+    """An editable install imports from the source tree, outside site-packages."""
+    folder = Path(package.__path__[0]).resolve()
+    return not any(folder.is_relative_to(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix))
+
+
+def _package_folder(name):
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return Path(spec.origin) if spec.origin else None
