@@ -1,0 +1,68 @@
+"""Instructor commands.
+
+    python -m autograder release [NN_topic ...]        regenerate course/ from solutions/
+    python -m autograder grade SUBMISSIONS --out OUT    grade a class (folder or .zip)
+    python -m autograder grade --demo --out OUT         grade the bundled sample class
+"""
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from . import course
+from .grade import Settings, grade_class
+from .sandbox import Limits
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    release = commands.add_parser("release", help="regenerate the student edition in course/")
+    release.add_argument("notebooks", nargs="*", help="notebook folders to release (default: all)")
+
+    grade = commands.add_parser("grade", help="grade a class of submissions")
+    grade.add_argument("submissions", nargs="?", help="folder or .zip laid out as STUDENT/NN_topic/NN_topic.ipynb")
+    grade.add_argument("--out", required=True, help="where grades.csv, feedback/ and the gradebook go")
+    grade.add_argument("--demo", action="store_true", help="grade the bundled sample class")
+    grade.add_argument("--jobs", type=int, default=Settings.jobs, help="notebooks graded at once")
+    grade.add_argument("--timeout", type=int, default=Limits.notebook_timeout,
+                       help="seconds allowed for one whole notebook")
+    grade.add_argument("--cell-timeout", type=int, default=Limits.cell_timeout,
+                       help="seconds allowed for one cell or one hidden-test call")
+    grade.add_argument("--memory", type=float, default=Limits.memory_bytes / 2**30,
+                       help="GiB of memory for one student's kernel")
+    grade.add_argument("--db", default="", help="gradebook URL (default: sqlite file in OUT)")
+    grade.add_argument("--sandbox", choices=["auto", "bwrap", "guard-only"], default="auto",
+                       help="bubblewrap isolation: when available (auto), required, or not used")
+
+    args = parser.parse_args(argv)
+    if args.command == "release":
+        names = args.notebooks or course.assignments()
+        course.release(names=names)
+        print(f"Released {', '.join(names)} into {course.COURSE}")
+        return 0
+
+    out = Path(args.out)
+    if args.demo:
+        from . import demo
+        submissions = out / "demo-submissions"
+        shutil.rmtree(submissions, ignore_errors=True)
+        demo.write_class(submissions)
+        print(f"Wrote the sample class to {submissions}")
+    elif not args.submissions:
+        parser.error("give a SUBMISSIONS folder or zip, or --demo")
+    else:
+        submissions = Path(args.submissions)
+        if not submissions.exists():
+            parser.error(f"{submissions} does not exist")
+    limits = Limits(memory_bytes=int(args.memory * 2**30), cell_timeout=args.cell_timeout,
+                    notebook_timeout=args.timeout)
+    settings = Settings(jobs=max(1, args.jobs), limits=limits, db_url=args.db, sandbox=args.sandbox)
+    _, outcomes = grade_class(submissions, out, settings)
+    return 1 if any(o.status == "grader-error" for o in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

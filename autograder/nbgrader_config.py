@@ -1,0 +1,24 @@
+"""nbgrader configuration for the course.
+
+The instructor's notebooks live in solutions/ (nbgrader's source directory)
+and the student edition is generated into course/ (its release directory).
+Use it with nbgrader's own CLI from the repository root, for example
+`nbgrader generate_assignment --config autograder/nbgrader_config.py 01_derivatives`,
+or through `python -m autograder release`, which does the same for every notebook.
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+c.CourseDirectory.root = repo
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+# The instructor's gradebook lives outside git (see .gitignore); grading runs use their own.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(repo, "grading", "gradebook.db")
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg-info"]
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+c.ClearSolutions.enforce_metadata = True
+c.ClearHiddenTests.enforce_metadata = True

@@ -1,0 +1,95 @@
+"""Grade one student's notebook in a process of its own.
+
+The class grader starts one of these per (student, notebook), so a crash,
+a memory blow-up or a hang in one submission never touches another's grade.
+The worker only reads the gradebook; the parent is its single writer.
+
+    python -m autograder.worker JOB.json     (writes the result next to it)
+"""
+import asyncio
+import json
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import nbformat
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
+                                    OverwriteCells, OverwriteKernelspec)
+
+from . import runner
+from .sandbox import Limits, Sandbox
+
+
+def sanitise(nb, release_nb, resources):
+    """Put back everything the student may not change, as nbgrader's autograde step does.
+
+    The student's copy of nbgrader metadata is not trusted: a cell whose
+    grade id the release knows gets the release's metadata back (so a test cell
+    cannot be turned into an ungraded one); any other cell loses it. Then
+    nbgrader restores locked and test cells (hidden tests included) from the
+    gradebook and re-adds test cells the student deleted.
+    """
+    truth = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader
+             for c in release_nb.cells if "nbgrader" in c.metadata}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if grade_id in truth and cell.cell_type == release_cell_type(release_nb, grade_id):
+            cell.metadata["nbgrader"] = json.loads(json.dumps(truth[grade_id]))
+        else:
+            cell.metadata.pop("nbgrader", None)
+    for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
+                         OverwriteCells(add_missing_cells=True), CheckCellMetadata()):
+        nb, resources = preprocessor.preprocess(nb, resources)
+    return nb
+
+
+def release_cell_type(release_nb, grade_id):
+    return next(c.cell_type for c in release_nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def skipped_ids(release_nb):
+    return {c.metadata["nbgrader"]["grade_id"] for c in release_nb.cells
+            if runner.SKIP_TAG in c.metadata.get("tags", []) and "nbgrader" in c.metadata}
+
+
+def grade(job):
+    """Run one job (a dict, see grade.py) and return a JSON-ready result."""
+    release_nb = nbformat.read(job["release"], as_version=4)
+    try:
+        nb = nbformat.read(job["submitted"], as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:
+        return {"status": "unreadable",
+                "message": f"The submitted file is not a valid notebook ({type(error).__name__}: "
+                           f"{str(error)[:300]}). Open it in JupyterLab, save it again and resubmit."}
+    resources = {"nbgrader": {"notebook": job["notebook"], "assignment": job["assignment"],
+                              "student": job["student"], "db_url": job["db_url"]}}
+    nb = sanitise(nb, release_nb, resources)
+    limits = Limits(**job["limits"])
+    with tempfile.TemporaryDirectory(prefix="dlg-", dir=job.get("scratch")) as workdir:
+        sandbox = Sandbox(Path(workdir), limits=limits, denied_modules=tuple(job["denied_modules"]),
+                          hidden_paths=tuple(job["hidden_paths"]), use_bwrap=job["use_bwrap"])
+        for extra in Path(job["release"]).parent.iterdir():  # data files shipped with the notebook
+            if extra.is_file() and extra.suffix != ".ipynb":
+                (sandbox.notebook_dir / extra.name).write_bytes(extra.read_bytes())
+        log = open(Path(workdir) / "kernel.log", "wb")
+        results = asyncio.run(runner.run(nb, sandbox, skip_ids=skipped_ids(release_nb), kernel_log=log))
+    nbformat.write(nb, job["graded"])
+    return {"status": "graded", "cells": [r.__dict__ for r in results]}
+
+
+def main(job_path):
+    job_path = Path(job_path)
+    job = json.loads(job_path.read_text())
+    try:
+        result = grade(job)
+    except Exception:
+        result = {"status": "grader-error", "message": traceback.format_exc(limit=8)}
+    job_path.with_suffix(".result.json").write_text(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
