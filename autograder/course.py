@@ -9,6 +9,14 @@ CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
 SOLUTIONS = REPO / "solutions"
 COURSE = REPO / "course"
 
+# What student code may not import while being graded: the hidden package, the
+# explorers (their maths would answer exercises), and libraries that would do
+# an exercise's work. Some helpers are off limits only for the notebook that
+# asks students to write them.
+DENIED_WHILE_GRADING = ("autograder", "dlscratch.explore", "scipy.signal", "scipy.ndimage", "torch",
+                        "tensorflow", "jax", "keras", "sklearn.neural_network")
+DENIED_FOR_NOTEBOOK = {"01_derivatives": ("dlscratch.gradcheck",)}
+
 
 def assignments(source=SOLUTIONS):
     """Notebook folders in course order, e.g. ['01_derivatives', '02_chain_rule']."""

@@ -37,8 +37,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     db_url: str = ""               # default: sqlite file in OUT
     sandbox: str = "auto"          # "auto" (bubblewrap when it works), "bwrap" (required) or "guard-only"
-    denied_modules: tuple = ("autograder", "scipy.signal", "scipy.ndimage", "torch",
-                             "tensorflow", "jax", "sklearn.neural_network")
+    denied_modules: tuple = course.DENIED_WHILE_GRADING
 
 
 @dataclass
@@ -148,39 +147,51 @@ def _job(student, name, submitted, root, db_url, settings, use_bwrap, out):
     return {"student": student, "assignment": name, "notebook": name, "submitted": str(submitted),
             "release": str(root / "release" / name / f"{name}.ipynb"), "graded": str(graded),
             "db_url": db_url, "limits": asdict(settings.limits), "use_bwrap": use_bwrap,
-            "denied_modules": list(settings.denied_modules),
+            "denied_modules": list(settings.denied_modules) + list(course.DENIED_FOR_NOTEBOOK.get(name, ())),
             "hidden_paths": [str(out), str(submitted.parent.parent.parent)],
             "scratch": None}
 
 
 async def _run_all(jobs, settings, on_result):
-    slots = asyncio.Semaphore(settings.jobs)
+    """Feed the jobs to `settings.jobs` worker processes; a worker that dies costs only its job."""
+    pending = list(jobs)
     hard_limit = settings.limits.notebook_timeout + 120
 
-    async def one(job):
-        async with slots:
+    async def start_worker():
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "autograder.worker", "--serve", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+
+    async def lane():
+        worker = await start_worker()
+        while pending:
+            job = pending.pop(0)
             job_file = Path(job["graded"]).with_suffix(".job.json")
             job_file.write_text(json.dumps(job))
             result_file = job_file.with_suffix(".result.json")
             result_file.unlink(missing_ok=True)
             began = time.monotonic()
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "autograder.worker", str(job_file),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            worker.stdin.write(f"{job_file}\n".encode())
             try:
-                _, stderr = await asyncio.wait_for(process.communicate(), hard_limit)
-            except asyncio.TimeoutError:
-                process.kill()
-                await process.wait()
-                stderr = b"the grading worker ran past its hard time limit and was stopped"
-            if result_file.exists():
+                await worker.stdin.drain()
+                answered = await asyncio.wait_for(worker.stdout.readline(), hard_limit)
+            except (asyncio.TimeoutError, ConnectionError):
+                answered = b""
+            if answered.strip() == b"done" and result_file.exists():
                 result = json.loads(result_file.read_text())
             else:
                 result = {"status": "grader-error",
-                          "message": stderr.decode(errors="replace")[-3000:] or "the worker left no result"}
+                          "message": "the grading worker stopped or ran past its hard time limit "
+                                     "while grading this notebook; it was restarted"}
+                if worker.returncode is None:
+                    worker.kill()
+                await worker.wait()
+                worker = await start_worker()
             on_result(job, result, time.monotonic() - began)
+        worker.stdin.close()
+        await worker.wait()
 
-    await asyncio.gather(*(one(job) for job in jobs))
+    await asyncio.gather(*(lane() for _ in range(min(settings.jobs, len(jobs)) or 1)))
     return len(jobs)
 
 
@@ -202,7 +213,7 @@ def _record(job, result, seconds, log):
                 if stored != cell["points"]:
                     raise RuntimeError(f"gradebook disagrees for {job['student']}/{cell['grade_id']}: "
                                        f"{stored} != {cell['points']}")
-    log(f"  {job['student']:>12} {job['assignment']:<22} {result['status']:<12} {seconds:5.1f} s")
+    log(f"  {job['student']:<24} {job['assignment']:<22} {result['status']:<12} {seconds:5.1f} s")
     return outcome
 
 

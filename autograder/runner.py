@@ -9,6 +9,7 @@ its hidden part passed here. The kernel's own opinion never decides a grade.
 """
 import ast
 import asyncio
+import json
 import queue
 import subprocess
 import time
@@ -26,6 +27,8 @@ from .sandbox import Sandbox
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SKIP_TAG = "skip-when-grading"
 TIMEOUT_ENAME = "CellTimeoutError"
+OUTPUT_CAP = 2_000_000  # characters of output kept per cell
+CUT_NOTE = "\n[... more output was cut: a cell may print at most 2 MB while grading ...]\n"
 
 
 @dataclass
@@ -61,6 +64,23 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         return self.sandbox.kernel_command(self.connection_file)
+
+
+class CappedNotebookClient(NotebookClient):
+    """nbclient, keeping at most OUTPUT_CAP characters of output per cell.
+
+    A cell that prints without end would otherwise fill the grader's memory;
+    what is cut is replaced by one line that says so.
+    """
+
+    def output(self, outs, msg, display_id, cell_index):
+        sizes = self.__dict__.setdefault("_output_sizes", {})
+        sizes[cell_index] = sizes.get(cell_index, 0) + len(json.dumps(msg["content"]))
+        if sizes[cell_index] > OUTPUT_CAP:
+            if not (outs and outs[-1].get("text") == CUT_NOTE):
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text=CUT_NOTE))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
 
 class KernelSession(judge.Backend):
@@ -145,7 +165,7 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), kernel_log=None):
             cell.source, hidden = split_hidden(cell.source)
             tests[cell.metadata.nbgrader["grade_id"]] = hidden
 
-    client = NotebookClient(nb, km=SandboxedKernelManager(sandbox), timeout=limits.cell_timeout,
+    client = CappedNotebookClient(nb, km=SandboxedKernelManager(sandbox), timeout=limits.cell_timeout,
                             allow_errors=True, interrupt_on_timeout=True, record_timing=False,
                             skip_cells_with_tag="", startup_timeout=120,
                             error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "",
@@ -207,12 +227,20 @@ async def judge_cell(session, cell, hidden_source, namespace):
     if session.gone:
         message = session.gone
     elif visible_error is not None:
-        message = f"The visible test failed: {visible_error.get('ename')}: {visible_error.get('evalue')}"
+        message = visible_failure(visible_error)
     if not session.gone and hidden_source.strip():
         hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source, namespace,
                                                  cell.metadata.nbgrader["grade_id"])
         message = message or hidden_message
     return verdict(cell, message)
+
+
+def visible_failure(error):
+    name, value = error.get("ename", "Error"), error.get("evalue", "")
+    if name == "NotImplementedError":
+        return ("The visible test failed with NotImplementedError: this exercise is not answered yet. "
+                "Replace `raise NotImplementedError()` in its answer cell with your code.")
+    return f"The visible test failed: {name}: {value}"
 
 
 def run_hidden(session, source, namespace, grade_id):

@@ -47,6 +47,7 @@ class Sandbox:
     denied_modules: tuple = ("autograder",)
     hidden_paths: tuple = ()
     use_bwrap: bool = True
+    python_guard: bool = True     # off only in tests that check bubblewrap on its own
 
     def __post_init__(self):
         self.workdir = Path(self.workdir).resolve()
@@ -77,6 +78,11 @@ class Sandbox:
         return sorted({Path(r).resolve().as_posix() for r in roots})
 
     def settings(self):
+        if getattr(self, "_settings", None) is None:
+            self._settings = self._compute_settings()
+        return self._settings
+
+    def _compute_settings(self):
         read_roots = self.python_roots() + self.helper_roots() + ["/usr", "/dev/null", "/dev/urandom"] \
             + [p for p in GUARD_FILES if os.path.exists(p)]
         limits = self.limits
@@ -85,6 +91,7 @@ class Sandbox:
             "write_roots": [self.workdir.as_posix()],
             "denied_modules": list(self.denied_modules),
             "hidden_roots": self.hidden_roots(),
+            "guard": self.python_guard,
             "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,
                        "file_bytes": limits.file_bytes},
         }
@@ -134,10 +141,13 @@ class Sandbox:
                 args += ["--ro-bind", path, path]
         for root in self.python_roots() + self.helper_roots():
             args += ["--ro-bind", root, root]
-        for hidden in self.hidden_roots():
-            if any(hidden == r or hidden.startswith(r + "/") for r in self.python_roots() + ["/usr"]) \
-                    and os.path.isdir(hidden):
-                args += ["--tmpfs", hidden]
+        bound = self.python_roots() + self.helper_roots() + ["/usr"]
+        for hidden in self.hidden_roots():  # hidden things that sit inside a folder bound above
+            if any(hidden == r or hidden.startswith(r + "/") for r in bound):
+                if os.path.isdir(hidden):
+                    args += ["--tmpfs", hidden]
+                elif os.path.isfile(hidden):
+                    args += ["--ro-bind", "/dev/null", hidden]
         workdir = self.workdir.as_posix()
         args += ["--bind", workdir, workdir, "--ro-bind", self.lib.as_posix(), self.lib.as_posix(),
                  "--chdir", self.notebook_dir.as_posix()]
@@ -164,13 +174,18 @@ def _is_editable(package):
 
 
 def _package_folder(name):
+    """Where module `name` would load from, found without importing it (importing torch takes seconds)."""
     import importlib.util
+    top, _, rest = name.partition(".")
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
         return None
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0])
-    return Path(spec.origin) if spec.origin else None
+    if spec is None or not spec.submodule_search_locations:
+        return Path(spec.origin) if spec is not None and spec.origin and not rest else None
+    folder = Path(list(spec.submodule_search_locations)[0]).joinpath(*rest.split(".")) if rest else \
+        Path(list(spec.submodule_search_locations)[0])
+    if folder.is_dir():
+        return folder
+    module_file = folder.with_suffix(".py")
+    return module_file if module_file.exists() else None

@@ -1,10 +1,13 @@
-"""Grade one student's notebook in a process of its own.
+"""Grade students' notebooks in a process apart from the class grader.
 
-The class grader starts one of these per (student, notebook), so a crash,
-a memory blow-up or a hang in one submission never touches another's grade.
-The worker only reads the gradebook; the parent is its single writer.
+The class grader keeps a few of these running and hands them one job at a
+time (a JSON file naming the submission). Student code never runs here, it
+runs in the sandboxed kernel the worker starts; should a worker die anyway,
+only the job in hand is lost, and the parent starts a fresh worker. The
+worker only reads the gradebook; the parent is its single writer.
 
-    python -m autograder.worker JOB.json     (writes the result next to it)
+    python -m autograder.worker JOB.json     grade one job (result beside it)
+    python -m autograder.worker --serve      read job paths on stdin, answer "done" per job
 """
 import asyncio
 import json
@@ -42,7 +45,7 @@ def sanitise(nb, release_nb, resources):
     for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
                          OverwriteCells(add_missing_cells=True), CheckCellMetadata()):
         nb, resources = preprocessor.preprocess(nb, resources)
-    return nb
+    return nbformat.from_dict(nb)  # cells nbgrader re-added hold plain dicts
 
 
 def release_cell_type(release_nb, grade_id):
@@ -81,7 +84,7 @@ def grade(job):
     return {"status": "graded", "cells": [r.__dict__ for r in results]}
 
 
-def main(job_path):
+def run_job(job_path):
     job_path = Path(job_path)
     job = json.loads(job_path.read_text())
     try:
@@ -91,5 +94,12 @@ def main(job_path):
     job_path.with_suffix(".result.json").write_text(json.dumps(result))
 
 
+def serve():
+    for line in sys.stdin:
+        if line.strip():
+            run_job(line.strip())
+            print("done", flush=True)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    serve() if sys.argv[1] == "--serve" else run_job(sys.argv[1])

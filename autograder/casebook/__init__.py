@@ -24,6 +24,7 @@ class Mutant:
 
 @dataclass(frozen=True)
 class Alternative:
+    exercise: str          # the test cell it answers (every test cell must still score full marks)
     why: str
     edits: tuple           # one or more Edits that together stay correct
 

@@ -46,22 +46,22 @@ MUTANTS = [
 ]
 
 ALTERNATIVES = [
-    Alternative("forward difference multiplied by 1/h", (Edit("forward_difference", code='''
+    Alternative("test_forward_difference", "forward difference multiplied by 1/h", (Edit("forward_difference", code='''
 def forward_difference(f, x, h=1e-5):
     step = 1.0 / h
     return (f(x + h) - f(x)) * step
 '''),)),
-    Alternative("central difference as the mean of a forward and a backward quotient", (Edit("central_difference", code='''
+    Alternative("test_central_difference", "central difference as the mean of a forward and a backward quotient", (Edit("central_difference", code='''
 def central_difference(f, x, h=1e-5):
     ahead = (f(x + h) - f(x)) / h
     behind = (f(x) - f(x - h)) / h
     return (ahead + behind) / 2
 '''),)),
-    Alternative("sigmoid through tanh, in float32 arithmetic where the input is float32", (Edit("sigmoid", code='''
+    Alternative("test_sigmoid", "sigmoid through tanh, in float32 arithmetic where the input is float32", (Edit("sigmoid", code='''
 def sigmoid(x):
     return 0.5 * (1 + np.tanh(np.asarray(x) / 2))
 '''),)),
-    Alternative("derivatives from exp directly, and 2.0 * x", (Edit("derivatives", code='''
+    Alternative("test_derivatives", "derivatives from exp directly, and 2.0 * x", (Edit("derivatives", code='''
 def square_deriv(x):
     return 2.0 * x
 
@@ -69,7 +69,7 @@ def sigmoid_deriv(x):
     e = np.exp(-x)
     return e / (1 + e) ** 2
 '''),)),
-    Alternative("ReLU family with loops over a flattened copy and boolean masks", (Edit("relu_family", code='''
+    Alternative("test_relu_family", "ReLU family with loops over a flattened copy and boolean masks", (Edit("relu_family", code='''
 def relu(x):
     x = np.asarray(x, dtype=float)
     out = x.copy().ravel()
@@ -89,7 +89,7 @@ def leaky_relu_deriv(x, alpha=0.01):
     positive = np.asarray(x) > 0
     return positive + alpha * ~positive
 '''),)),
-    Alternative("error curves with a Python loop over the steps", (Edit("difference_errors", code='''
+    Alternative("test_difference_errors", "error curves with a Python loop over the steps", (Edit("difference_errors", code='''
 def difference_errors(f, dfdx, x, steps):
     forward, central = [], []
     for h in steps:

@@ -32,8 +32,9 @@ def main():
     app.initialize(sys.argv[1:])
     shell = app.shell
     builtins.__grader_probe__ = Probe(lambda: shell.user_ns)
-    install(settings["read_roots"], settings["write_roots"], settings["denied_modules"],
-            settings["hidden_roots"])
+    if settings["guard"]:
+        install(settings["read_roots"], settings["write_roots"], settings["denied_modules"],
+                settings["hidden_roots"])
     app.start()
 
 

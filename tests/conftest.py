@@ -1,0 +1,100 @@
+"""Shared fixtures: one class-grading run holds every case the grading tests look at.
+
+Grading is the slow part (a sandboxed kernel per notebook), so the session
+grades all cases of all notebooks at once, in parallel, through the same
+`grade_class` the instructor's command uses, and the tests read the results.
+"""
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import casebook, course, demo, submissions
+from autograder.casebook import cheats
+from autograder.grade import Settings, grade_class
+from autograder.sandbox import Limits
+
+TEST_LIMITS = Limits(memory_bytes=2 * 2**30, cell_timeout=20, notebook_timeout=300)
+
+
+def graded_notebooks():
+    """Notebooks that have a casebook (and so a full grading proof)."""
+    return [name for name in course.assignments() if name in casebook.MODULES]
+
+
+def slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
+
+
+def class_cases(name):
+    """{student label: notebook} for every case of notebook `name`."""
+    book = casebook.for_notebook(name)
+    wrong = demo.wrong_everywhere(name)
+    cases = {
+        "perfect": submissions.build(name),
+        "blank": submissions.release_notebook(name),
+        "baseline": submissions.build(name, wrong),
+        "hardcoded": submissions.build(name, list(wrong) + list(book.HARDCODED)),
+    }
+    for index, mutant in enumerate(book.MUTANTS):
+        cases[f"mutant-{index:02d}"] = submissions.build(name, [mutant.edit])
+    for index, alternative in enumerate(book.ALTERNATIVES):
+        cases[f"alternative-{index:02d}"] = submissions.build(name, alternative.edits)
+    baseline = cases["baseline"]
+    for cheat in cheats.ALL:
+        cases[f"cheat-{slug(cheat.name)}"] = cheat.apply(baseline)
+    return cases
+
+
+class GradedClass:
+    def __init__(self, out):
+        self.out = Path(out)
+        self.rows = {}
+        with open(self.out / "grades.csv") as handle:
+            import csv
+            for row in csv.DictReader(handle):
+                key = (row["student"], row["notebook"])
+                self.rows.setdefault(key, {})[row["exercise"]] = (float(row["points"]), float(row["max_points"]))
+        self.outcomes = {(o["student"], o["notebook"]): o
+                         for o in json.loads((self.out / "outcomes.json").read_text())}
+
+    def points(self, student, notebook):
+        return {exercise: got for exercise, (got, _) in self.rows[(student, notebook)].items()}
+
+    def total(self, student, notebook):
+        return sum(self.points(student, notebook).values())
+
+    def maximum(self, notebook):
+        return sum(top for _, top in self.rows[("perfect", notebook)].values())
+
+    def messages(self, student, notebook):
+        result = self.out / "nbgrader" / "autograded" / student / notebook / f"{notebook}.job.result.json"
+        data = json.loads(result.read_text())
+        return {cell["grade_id"]: cell["message"] for cell in data.get("cells", [])}
+
+
+def grade_cases(tmp_path_factory, sandbox, names):
+    root = tmp_path_factory.mktemp(f"class-{sandbox}")
+    for name in names:
+        for student, nb in class_cases(name).items():
+            path = root / "submitted" / student / name / f"{name}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, path)
+    settings = Settings(jobs=max(2, os.cpu_count() or 2), limits=TEST_LIMITS, sandbox=sandbox)
+    grade_class(root / "submitted", root / "out", settings, log=lambda *a: None)
+    return GradedClass(root / "out")
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """Every case of every notebook, graded in the default (bubblewrap) sandbox."""
+    return grade_cases(tmp_path_factory, "bwrap", graded_notebooks())
+
+
+@pytest.fixture(scope="session")
+def graded_guard_only(tmp_path_factory):
+    """The cases of notebook 01 again, with the in-kernel guard as the only protection."""
+    return grade_cases(tmp_path_factory, "guard-only", graded_notebooks()[:1])

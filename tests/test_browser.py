@@ -1,0 +1,111 @@
+"""A real browser drives the student edition in JupyterLab, started as the README starts it.
+
+Headless Debian Chromium (never a downloaded browser) opens notebook 01, runs
+all cells, moves the step slider of the derivative explorer and sees the
+picture change. The notebook is worked on a copy of course/, so the
+committed student edition is never saved over.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from autograder import course
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+pytestmark = pytest.mark.browser
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: scripts/test installs it (apt-get install chromium)")
+    work = tmp_path_factory.mktemp("lab") / "course"
+    shutil.copytree(course.COURSE, work)
+    port, token = free_port(), "browser-test-token"
+    log = open(work.parent / "lab.log", "w")
+    server = subprocess.Popen(
+        [str(course.REPO / "scripts" / "lab"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={token}"],
+        env={**os.environ, "LAB_ROOT": str(work)}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        text = (work.parent / "lab.log").read_text()
+        if f":{port}/lab" in text:
+            break
+        if server.poll() is not None:
+            pytest.fail(f"JupyterLab stopped:\n{text[-3000:]}")
+        time.sleep(0.5)
+    else:
+        pytest.fail("JupyterLab did not start within 3 minutes")
+    yield url, token
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def test_derivative_explorer_responds_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/lab/tree/01_derivatives/01_derivatives.ipynb?token={token}")
+        page.wait_for_selector(".jp-Notebook", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        assert page.get_by_text("Create Assignment").count() == 0, "students see nbgrader's instructor panel"
+
+        for attempt in range(4):  # a kernel still connecting may drop the first request
+            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=30_000)
+            try:
+                page.wait_for_selector(".jp-InputPrompt:has-text('[1]')", state="attached", timeout=30_000)
+                break
+            except Exception:
+                if attempt == 3:
+                    raise
+        image = page.locator(".jupyter-widgets img").first
+        try:
+            image.wait_for(state="attached", timeout=180_000)   # off-screen cells are attached, not shown
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "derivative-explorer-failed.png"))
+            raise
+        image.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.naturalWidth > 0", arg=image.element_handle(), timeout=60_000)
+        before = image.get_attribute("src")
+        readout = page.locator(".widget-readout").nth(1)
+        readout_before = readout.inner_text()
+
+        handle = page.locator(".widget-hslider .noUi-handle").nth(1)   # the step h slider
+        handle.focus()
+        for _ in range(10):
+            page.keyboard.press("ArrowLeft")
+        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                               arg=[image.element_handle(), before], timeout=60_000)
+        after = image.get_attribute("src")
+        page.wait_for_timeout(2000)  # let the last redraw land before the screenshot
+        readout_after = readout.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "derivative-explorer.png"), full_page=False)
+        browser.close()
+
+    assert after != before, "the picture did not change when the slider moved"
+    assert readout_after != readout_before and re.match(r"^[-+0-9.e]+$", readout_after.strip()), (
+        readout_before, readout_after)

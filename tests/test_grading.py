@@ -1,0 +1,111 @@
+"""The grading proof, for every exercise of every notebook with a casebook.
+
+Solutions score full marks; the blank notebook scores zero with a message per
+cell; each known wrong answer loses its exercise's points; each correct
+alternative keeps full marks; no cheat scores more than the same wrong
+answers without it; nobody's cheat touches anybody else's grade.
+"""
+import pytest
+
+from autograder import casebook, course, submissions
+from autograder.casebook import cheats
+
+from conftest import graded_notebooks, slug
+
+NOTEBOOKS = graded_notebooks()
+
+
+def test_test_cells_match_the_casebook():
+    """Every exercise has at least two mutants and one alternative on record."""
+    for name in NOTEBOOKS:
+        book = casebook.for_notebook(name)
+        release = submissions.release_notebook(name)
+        exercises = [c.metadata.nbgrader["grade_id"] for c in release.cells
+                     if c.metadata.get("nbgrader", {}).get("grade")]
+        assert len(exercises) >= 5, f"{name} has only {len(exercises)} graded exercises"
+        for exercise in exercises:
+            mutants = [m for m in book.MUTANTS if m.exercise == exercise]
+            alternatives = [a for a in book.ALTERNATIVES if a.exercise == exercise]
+            assert len(mutants) >= 2, f"{name}/{exercise} has {len(mutants)} mutants"
+            assert len(alternatives) >= 1, f"{name}/{exercise} has no alternative"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_solution_scores_full_marks(graded, name):
+    points = graded.points("perfect", name)
+    assert all(points[e] == top for e, (_, top) in graded.rows[("perfect", name)].items()), points
+    assert graded.total("perfect", name) == graded.maximum(name) > 0
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_blank_notebook_scores_zero_with_a_message_per_cell(graded, name):
+    assert graded.outcomes[("blank", name)]["status"] == "graded"
+    assert graded.total("blank", name) == 0
+    messages = graded.messages("blank", name)
+    assert set(messages) == set(graded.points("blank", name))
+    for exercise, message in messages.items():
+        assert "NotImplementedError" in message and "not answered yet" in message, (exercise, message)
+
+
+def _mutant_cases():
+    return [pytest.param(name, index, mutant, id=f"{name}-{index:02d}-{slug(mutant.why)}")
+            for name in NOTEBOOKS for index, mutant in enumerate(casebook.for_notebook(name).MUTANTS)]
+
+
+@pytest.mark.parametrize("name, index, mutant", _mutant_cases())
+def test_mutant_loses_its_exercise_points(graded, name, index, mutant):
+    student = f"mutant-{index:02d}"
+    points = graded.points(student, name)
+    assert points[mutant.exercise] == 0, f"{mutant.why}: {points}"
+    assert graded.messages(student, name)[mutant.exercise], "a lost exercise must say why"
+
+
+def _alternative_cases():
+    return [pytest.param(name, index, alt, id=f"{name}-{index:02d}-{slug(alt.why)}")
+            for name in NOTEBOOKS for index, alt in enumerate(casebook.for_notebook(name).ALTERNATIVES)]
+
+
+@pytest.mark.parametrize("name, index, alternative", _alternative_cases())
+def test_correct_alternative_keeps_full_marks(graded, name, index, alternative):
+    student = f"alternative-{index:02d}"
+    assert graded.total(student, name) == graded.maximum(name), graded.messages(student, name)
+
+
+def _cheat_cases():
+    return [pytest.param(name, cheat, id=f"{name}-{slug(cheat.name)}") for name in NOTEBOOKS for cheat in cheats.ALL]
+
+
+@pytest.mark.parametrize("name, cheat", _cheat_cases())
+def test_cheat_gains_nothing(graded, name, cheat):
+    baseline = graded.points("baseline", name)
+    cheated = graded.points(f"cheat-{slug(cheat.name)}", name)
+    assert graded.outcomes[(f"cheat-{slug(cheat.name)}", name)]["status"] in ("graded", "unreadable")
+    for exercise, got in cheated.items():
+        assert got <= baseline[exercise], f"{cheat.name} raised {exercise} from {baseline[exercise]} to {got}"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_hardcoding_the_visible_cases_gains_nothing(graded, name):
+    assert graded.total("hardcoded", name) == 0, graded.points("hardcoded", name)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_baseline_is_a_real_baseline(graded, name):
+    """The wrong answers the cheats sit on score zero, so a cheat that worked would show."""
+    assert graded.total("baseline", name) == 0, graded.points("baseline", name)
+
+
+@pytest.mark.parametrize("cheat", cheats.ALL, ids=lambda c: slug(c.name))
+def test_guard_alone_also_stops_cheats(graded_guard_only, cheat):
+    """Without bubblewrap (the in-kernel guard and limits only) cheats still gain nothing."""
+    name = NOTEBOOKS[0]
+    baseline = graded_guard_only.points("baseline", name)
+    cheated = graded_guard_only.points(f"cheat-{slug(cheat.name)}", name)
+    assert all(cheated[e] <= baseline[e] for e in cheated), cheated
+    assert graded_guard_only.total("perfect", name) == graded_guard_only.maximum(name)
+
+
+def test_gradebook_and_course_untouched_by_cheats(graded):
+    """The cheats that try to write the gradebook or the repository leave them as they were."""
+    assert not (course.REPO / "hacked.txt").exists()
+    assert graded.total("perfect", NOTEBOOKS[0]) == graded.maximum(NOTEBOOKS[0])

@@ -1,0 +1,68 @@
+"""The student edition is exactly what nbgrader's release step makes, and it leaks nothing."""
+import json
+
+import nbformat
+import pytest
+
+from autograder import course, submissions
+
+NAMES = course.assignments()
+
+
+@pytest.fixture(scope="module")
+def fresh_release(tmp_path_factory):
+    target = tmp_path_factory.mktemp("release")
+    course.release(release_directory=target / "course", db_url=f"sqlite:///{target / 'gradebook.db'}")
+    return target / "course"
+
+
+def _files(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+
+
+def test_course_matches_a_fresh_release(fresh_release):
+    assert _files(course.COURSE) == _files(fresh_release), "course/ has other files than a fresh release"
+    for relative in _files(fresh_release):
+        committed, fresh = course.COURSE / relative, fresh_release / relative
+        if relative.endswith(".ipynb"):
+            assert json.loads(committed.read_text()) == json.loads(fresh.read_text()), (
+                f"course/{relative} is stale: run `python -m autograder release`")
+        else:
+            assert committed.read_bytes() == fresh.read_bytes(), f"course/{relative} is stale"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_course_has_no_solutions_hidden_tests_or_reference(name):
+    text = (course.COURSE / name / f"{name}.ipynb").read_text()
+    for forbidden in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                      "autograder", "hidden_tests", "student."):
+        assert forbidden not in text, f"course/{name} contains {forbidden!r}"
+    release = nbformat.read(course.COURSE / name / f"{name}.ipynb", as_version=4)
+    answers = submissions.solution_answers(name)
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            assert "raise NotImplementedError()" in cell.source
+            body = [line.strip() for line in answers[grade_id].splitlines()
+                    if line.strip() and not line.strip().startswith(("def ", "#", '"""'))]
+            assert not any(line in cell.source for line in body), f"{name}/{grade_id} leaks solution code"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_test_cell_has_hidden_tests_that_use_the_student_proxy(name):
+    """A test cell without hidden tests would be judged by the student's own kernel."""
+    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(tests) >= 5
+    for cell in tests:
+        hidden = cell.source.split("### BEGIN HIDDEN TESTS", 1)
+        assert len(hidden) == 2 and "### END HIDDEN TESTS" in hidden[1], cell.metadata.nbgrader["grade_id"]
+        assert "from autograder.judge import student" in hidden[1]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solutions_are_committed_without_outputs(name):
+    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+    assert len({c.id for c in nb.cells}) == len(nb.cells), "cell ids must be unique and stable"

@@ -1,0 +1,104 @@
+"""Each layer of the grading sandbox, on its own.
+
+The guard is tried in a plain Python process; bubblewrap is tried with the
+guard switched off, so that each is shown to stop the attacks by itself.
+"""
+import asyncio
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import pytest
+
+from autograder import course, runner
+from autograder.kernel_side import guard
+from autograder.sandbox import Sandbox, bwrap_available
+
+ATTACKS = {
+    "read the solutions": f"open({str(course.SOLUTIONS / '01_derivatives' / '01_derivatives.ipynb')!r}).read()",
+    "list the repository": f"__import__('os').listdir({str(course.REPO)!r})",
+    "import the reference": "__import__('autograder.reference.derivatives')",
+    "start a process": "__import__('subprocess').run(['true'])",
+    "fork": "__import__('os').fork()",
+    "open a connection": "__import__('socket').create_connection(('127.0.0.1', 9), timeout=1)",
+    "signal the parent": "__import__('os').kill(__import__('os').getppid(), 0)",
+    "write outside": f"open({str(course.REPO / 'pwned.txt')!r}, 'w')",
+}
+
+
+def run_guarded(code, tmp_path):
+    """Run `code` in a fresh interpreter after installing the guard; return its output."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(course.REPO / 'autograder' / 'kernel_side')!r})
+        import guard
+        guard.install([sys.prefix, sys.base_prefix, "/usr"], [{str(tmp_path)!r}], ["autograder"],
+                      [{str(course.REPO / 'autograder')!r}, {str(course.SOLUTIONS)!r}])
+        try:
+            exec({code!r})
+            print("ALLOWED")
+        except BaseException as error:
+            print("BLOCKED", type(error).__name__, error)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path)
+    return done.stdout.strip() or done.stderr
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_guard_blocks(attack, tmp_path):
+    out = run_guarded(ATTACKS[attack], tmp_path)
+    assert out.startswith("BLOCKED") and "grading sandbox" in out, out
+    assert not (course.REPO / "pwned.txt").exists()
+
+
+@pytest.mark.parametrize("allowed", ["open('notes.txt', 'w').write('ok')", "import json, numpy",
+                                     "open(__import__('numpy').__file__).read(10)"])
+def test_guard_allows_ordinary_work(allowed, tmp_path):
+    assert run_guarded(allowed, tmp_path) == "ALLOWED"
+
+
+def test_guard_refuses_to_be_introspected(tmp_path):
+    out = run_guarded("__import__('gc').get_objects()", tmp_path)
+    assert out.startswith("BLOCKED"), out
+    out = run_guarded("__import__('sys').settrace(lambda *a: None)", tmp_path)
+    assert out.startswith("BLOCKED"), out
+
+
+def test_guard_normalises_paths_with_only_string_methods():
+    assert guard._normalise("a/../../b/./c//d", "/x/y") == "/x/b/c/d"
+    assert guard._normalise("/../..", "/") == "/"
+
+
+PROBE_NOTEBOOK = """
+import os
+def attempt(what, action):
+    try:
+        action()
+        return f"{what}: reachable"
+    except BaseException as error:
+        return f"{what}: blocked ({type(error).__name__})"
+print(attempt("solutions", lambda: os.listdir(SOLUTIONS)))
+print("repository holds:", sorted(os.listdir(REPO)) if os.path.isdir(REPO) else "nothing")
+print(attempt("reference", lambda: __import__("autograder.reference")))
+print(attempt("network", lambda: __import__("socket").create_connection(("1.1.1.1", 53), timeout=2)))
+print("processes in sight:", len([p for p in os.listdir("/proc") if p.isdigit()]))
+"""
+
+
+@pytest.mark.skipif(not bwrap_available(), reason="bubblewrap is not usable here")
+def test_bubblewrap_alone_hides_the_instructor_files(tmp_path):
+    """With the Python guard off, the kernel still cannot see solutions, the reference or the network."""
+    source = f"SOLUTIONS, REPO = {str(course.SOLUTIONS)!r}, {str(course.REPO)!r}\n" + PROBE_NOTEBOOK
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    sandbox = Sandbox(tmp_path / "work", use_bwrap=True, python_guard=False)
+    asyncio.run(runner.run(nb, sandbox))
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    for what in ("solutions", "reference", "network"):
+        assert f"{what}: blocked" in text, text
+    visible = text.split("repository holds:")[1].splitlines()[0]
+    assert "solutions" not in visible and "autograder" not in visible, visible
+    seen = int(text.split("processes in sight:")[1].split()[0])
+    assert seen <= 4, f"the kernel sees {seen} processes: the PID namespace is not private"
