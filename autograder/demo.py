@@ -49,7 +49,7 @@ def write_class(folder):
     folder = Path(folder)
     for student, make in STUDENTS.items():
         for name in course.assignments():
-            if name not in casebook.MODULES:
+            if not casebook.has_casebook(name):
                 continue
             path = folder / student / name / f"{name}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)

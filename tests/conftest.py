@@ -21,8 +21,14 @@ TEST_LIMITS = Limits(memory_bytes=2 * 2**30, cell_timeout=20, notebook_timeout=3
 
 
 def graded_notebooks():
-    """Notebooks that have a casebook (and so a full grading proof)."""
-    return [name for name in course.assignments() if name in casebook.MODULES]
+    """Released notebooks that have a casebook (and so a full grading proof).
+
+    GRADING_NOTEBOOKS=03_tensors,04_linear_regression limits the slow grading
+    tests to some notebooks while one works on them.
+    """
+    chosen = [n for n in os.environ.get("GRADING_NOTEBOOKS", "").split(",") if n]
+    return [name for name in course.assignments() if casebook.has_casebook(name)
+            and (course.COURSE / name / f"{name}.ipynb").exists() and (not chosen or name in chosen)]
 
 
 def slug(text):

@@ -8,7 +8,7 @@ everywhere, which is the whole point.
 import ipywidgets as widgets
 import numpy as np
 
-from .figure import image_widget, new_figure, png
+from ..plotting import image_widget, new_figure, png
 
 # name -> (function, its derivative)
 PIECES = {

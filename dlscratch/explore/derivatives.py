@@ -10,7 +10,7 @@ f(x + h) - f(x) loses digits when the two values are nearly equal).
 import ipywidgets as widgets
 import numpy as np
 
-from .figure import image_widget, new_figure, png
+from ..plotting import image_widget, new_figure, png
 
 # name -> (f, its exact derivative)
 FUNCTIONS = {
