@@ -3,6 +3,7 @@
     python -m autograder release [NN_topic ...]        regenerate course/ from solutions/
     python -m autograder grade SUBMISSIONS --out OUT    grade a class (folder or .zip)
     python -m autograder grade --demo --out OUT         grade the bundled sample class
+    python -m autograder export-student DIR              write the students' repository (for Binder)
 """
 import argparse
 import shutil
@@ -21,6 +22,9 @@ def main(argv=None):
 
     release = commands.add_parser("release", help="regenerate the student edition in course/")
     release.add_argument("notebooks", nargs="*", help="notebook folders to release (default: all)")
+
+    export = commands.add_parser("export-student", help="write the students' repository into DIR")
+    export.add_argument("target", help="a new, empty folder")
 
     grade = commands.add_parser("grade", help="grade a class of submissions")
     grade.add_argument("submissions", nargs="?", help="folder or .zip laid out as STUDENT/NN_topic/NN_topic.ipynb")
@@ -42,6 +46,11 @@ def main(argv=None):
         names = args.notebooks or course.assignments()
         course.release(names=names)
         print(f"Released {', '.join(names)} into {course.COURSE}")
+        return 0
+
+    if args.command == "export-student":
+        from .export import export_student
+        print(f"Wrote the students' repository to {export_student(args.target)}")
         return 0
 
     out = Path(args.out)

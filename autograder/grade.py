@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -219,6 +220,8 @@ def _record(job, result, seconds, log):
 
 def _record_zero(db_url, outcome):
     """A notebook that was not submitted, cannot be read or could not be graded scores zero."""
+    # nbgrader's own submission code trips an SQLAlchemy autoflush warning here; it is harmless
+    warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
     with Gradebook(db_url) as gb:
         submission = gb.update_or_create_submission(outcome.notebook, outcome.student)
         for notebook in submission.notebooks:

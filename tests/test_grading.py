@@ -105,7 +105,12 @@ def test_guard_alone_also_stops_cheats(graded_guard_only, cheat):
     assert graded_guard_only.total("perfect", name) == graded_guard_only.maximum(name)
 
 
-def test_gradebook_and_course_untouched_by_cheats(graded):
-    """The cheats that try to write the gradebook or the repository leave them as they were."""
-    assert not (course.REPO / "hacked.txt").exists()
-    assert graded.total("perfect", NOTEBOOKS[0]) == graded.maximum(NOTEBOOKS[0])
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_cheaters_do_not_disturb_other_students(graded, name):
+    """Students graded in the same parallel run as every cheat keep exactly their grades."""
+    assert graded.total("perfect", name) == graded.maximum(name)
+    for index, alternative in enumerate(casebook.for_notebook(name).ALTERNATIVES):
+        assert graded.total(f"alternative-{index:02d}", name) == graded.maximum(name)
+    students = {student for student, _ in graded.rows}
+    assert {"perfect", "blank", "baseline"} <= students    # the gradebook still holds everyone
+    assert not any(course.REPO.glob("pwned*")) and not any(course.REPO.glob("hacked*"))

@@ -66,3 +66,19 @@ def test_solutions_are_committed_without_outputs(name):
     nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
     assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")
     assert len({c.id for c in nb.cells}) == len(nb.cells), "cell ids must be unique and stable"
+
+
+def test_student_repository_export_leaks_nothing(tmp_path):
+    from autograder.export import LEFT_BEHIND, export_student
+
+    target = export_student(tmp_path / "students")
+    for name in LEFT_BEHIND:
+        assert not (target / name).exists(), name
+    for path in target.rglob("*"):
+        if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt", ".yml", ".toml", ".json", ""):
+            text = path.read_text(errors="replace")
+            for forbidden in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "autograder.reference", "autograder.judge"):
+                assert forbidden not in text, f"{path.relative_to(target)} contains {forbidden!r}"
+    assert _files(target / "course") == _files(course.COURSE)
+    assert (target / "binder" / "postBuild").exists() and (target / "scripts" / "lab").exists()
+    assert "Student guide" in (target / "README.md").read_text()
