@@ -90,7 +90,7 @@ def grade_class(submissions, out, settings=Settings(), log=print):
             _record_zero(db_url, outcome)
     elapsed = time.monotonic() - started
 
-    _write_feedback(outcomes, root, out, db_url, log)
+    _write_feedback(outcomes, root, out, db_url, settings.jobs, log)
     rows = _export_grades(db_url, students, names, out / "grades.csv")
     (out / "outcomes.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
     log(score_table(rows, students, names))
@@ -149,8 +149,7 @@ def _job(student, name, submitted, root, db_url, settings, use_bwrap, out):
             "release": str(root / "release" / name / f"{name}.ipynb"), "graded": str(graded),
             "db_url": db_url, "limits": asdict(settings.limits), "use_bwrap": use_bwrap,
             "denied_modules": list(settings.denied_modules) + list(course.DENIED_FOR_NOTEBOOK.get(name, ())),
-            "hidden_paths": [str(out), str(submitted.parent.parent.parent)],
-            "scratch": None}
+            "hidden_paths": [str(out), str(submitted.parent.parent.parent)]}
 
 
 async def _run_all(jobs, settings, on_result):
@@ -233,23 +232,37 @@ def _record_zero(db_url, outcome):
         gb.db.commit()
 
 
-def _write_feedback(outcomes, root, out, db_url, log):
-    api = course.nbgrader_api(root=str(root), db_url=db_url, source_directory=str(course.SOLUTIONS),
-                              release_directory="release")
+def _write_feedback(outcomes, root, out, db_url, jobs, log):
+    """Feedback HTML per student and notebook, made by nbgrader's feedback step in parallel."""
+    import concurrent.futures
+    import multiprocessing
+
     feedback = out / "feedback"
+    graded = []
     for outcome in outcomes:
         target = feedback / outcome.student / f"{outcome.notebook}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
-        if outcome.status != "graded":
-            target.write_text(_plain_feedback(outcome))
-            continue
-        result = api.generate_feedback(outcome.notebook, outcome.student)
-        produced = root / "feedback" / outcome.student / outcome.notebook / f"{outcome.notebook}.html"
-        if result["success"] and produced.exists():
-            shutil.copyfile(produced, target)
+        if outcome.status == "graded":
+            graded.append((outcome.student, outcome.notebook, str(root), db_url, str(target)))
         else:
-            log(f"  could not write feedback for {outcome.student}/{outcome.notebook}: "
-                f"{(result.get('error') or '')[-500:]}")
+            target.write_text(_plain_feedback(outcome))
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max(1, jobs), mp_context=context) as pool:
+        for problem in pool.map(_feedback_one, graded, chunksize=8):
+            if problem:
+                log(problem)
+
+
+def _feedback_one(task):
+    student, notebook, root, db_url, target = task
+    api = course.nbgrader_api(root=root, db_url=db_url, source_directory=str(course.SOLUTIONS),
+                              release_directory="release")
+    result = api.generate_feedback(notebook, student)
+    produced = Path(root) / "feedback" / student / notebook / f"{notebook}.html"
+    if result["success"] and produced.exists():
+        shutil.copyfile(produced, target)
+        return ""
+    return f"  could not write feedback for {student}/{notebook}: {(result.get('error') or '')[-500:]}"
 
 
 def _plain_feedback(outcome):

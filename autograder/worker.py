@@ -72,7 +72,7 @@ def grade(job):
                               "student": job["student"], "db_url": job["db_url"]}}
     nb = sanitise(nb, release_nb, resources)
     limits = Limits(**job["limits"])
-    with tempfile.TemporaryDirectory(prefix="dlg-", dir=job.get("scratch")) as workdir:
+    with tempfile.TemporaryDirectory(prefix="dlg-") as workdir:
         sandbox = Sandbox(Path(workdir), limits=limits, denied_modules=tuple(job["denied_modules"]),
                           hidden_paths=tuple(job["hidden_paths"]), use_bwrap=job["use_bwrap"])
         for extra in Path(job["release"]).parent.iterdir():  # data files shipped with the notebook
