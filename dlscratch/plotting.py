@@ -6,10 +6,7 @@ Binder and Voila, whatever matplotlib backend the notebook uses.
 import io
 
 import ipywidgets as widgets
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.figure import Figure  # a bare Figure renders without touching the notebook's backend
 
 
 def new_figure(columns=1, width=5.0, height=3.6):

@@ -64,3 +64,17 @@ def test_widgets_redraw_when_a_control_moves():
     before = picture.value
     outer.value = "tanh(x)"
     assert bytes(picture.value) != bytes(before)
+
+
+def test_explorers_leave_the_notebooks_own_plots_alone():
+    """Importing an explorer must not switch the kernel's matplotlib backend (plots would vanish)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (
+        "import matplotlib.pyplot as plt",
+        "from dlscratch.explore import derivative_explorer, chain_rule_explorer\nderivative_explorer();",
+        "plt.plot([1, 2, 3]); plt.show()",
+    )])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert any("image/png" in out.get("data", {}) for out in nb.cells[2].outputs)
