@@ -1,0 +1,237 @@
+"""Notebook 03: wrong answers students really write, and right ones written differently."""
+from ..submissions import Edit
+from . import Alternative, Mutant
+
+# Exercises the demo's mistaken student gets wrong: ones whose functions later exercises do not use.
+DEMO_MISTAKES = ("test_naive_add", "test_broadcast_shape", "test_gradient_check")
+
+MUTANTS = [
+    # Exercise 1: broadcasting by hand
+    Mutant("test_naive_add", "copies x, so an integer matrix cuts the decimals",
+           Edit("naive_add", replace=("result = np.empty(x.shape, dtype=np.result_type(x, y))", "result = x.copy()"))),
+    Mutant("test_naive_add", "adds y[i] instead of y[j]",
+           Edit("naive_add", replace=("x[i, j] + y[j]", "x[i, j] + y[i]"))),
+    Mutant("test_naive_add", "always returns float64",
+           Edit("naive_add", replace=("np.empty(x.shape, dtype=np.result_type(x, y))", "np.empty(x.shape)"))),
+    Mutant("test_naive_add", "no shape check: an IndexError instead of a ValueError",
+           Edit("naive_add", replace=("if x.ndim != 2 or y.ndim != 1 or x.shape[1] != y.shape[0]:",
+                                      "if x.ndim != 2 or y.ndim != 1:"))),
+    # Exercise 2: the broadcasting rule
+    Mutant("test_broadcast_shape", "aligns the shapes on the left",
+           Edit("broadcast_shape", replace=(
+               "a = (1,) * (rank - len(shape_a)) + tuple(shape_a)\n    b = (1,) * (rank - len(shape_b)) + tuple(shape_b)",
+               "a = tuple(shape_a) + (1,) * (rank - len(shape_a))\n    b = tuple(shape_b) + (1,) * (rank - len(shape_b))"))),
+    Mutant("test_broadcast_shape", "zips from the right and loses the extra axes of the longer shape",
+           Edit("broadcast_shape", code='''
+def broadcast_shape(shape_a, shape_b):
+    result = []
+    for size_a, size_b in zip(reversed(shape_a), reversed(shape_b)):
+        if size_a == size_b or size_b == 1:
+            result.append(size_a)
+        elif size_a == 1:
+            result.append(size_b)
+        else:
+            raise ValueError("shapes clash")
+    return tuple(reversed(result))
+''')),
+    Mutant("test_broadcast_shape", "takes the larger size and never reports a clash",
+           Edit("broadcast_shape", replace=(
+               'raise ValueError(f"shapes {shape_a} and {shape_b} cannot be broadcast together")',
+               "result.append(max(size_a, size_b))"))),
+    Mutant("test_broadcast_shape", "only stretches size 1 in the second shape",
+           Edit("broadcast_shape", replace=("        elif size_a == 1:\n            result.append(size_b)\n", ""))),
+    # Exercise 3: products with loops
+    Mutant("test_naive_products", "matrix product with as many output columns as x has",
+           Edit("naive_products", replace=("for j in range(y.shape[1]):", "for j in range(x.shape[1]):"))),
+    Mutant("test_naive_products", "matrix-vector product that never resets its running sum",
+           Edit("naive_products", replace=(
+               "    for i in range(x.shape[0]):\n        for k in range(x.shape[1]):\n"
+               "            result[i] += x[i, k] * y[k]\n",
+               "    total = 0.0\n    for i in range(x.shape[0]):\n        for k in range(x.shape[1]):\n"
+               "            total += x[i, k] * y[k]\n        result[i] = total\n"))),
+    Mutant("test_naive_products", "vector dot without a length check",
+           Edit("naive_products", replace=(
+               '    if x.shape[0] != y.shape[0]:\n        raise ValueError(f"vectors of lengths {x.shape[0]} and {y.shape[0]}")\n',
+               ""))),
+    Mutant("test_naive_products", "reads y as if it were transposed",
+           Edit("naive_products", replace=("x[i, k] * y[k, j]", "x[i, k] * y[j, k]"))),
+    # Exercise 4: backward through a matrix product
+    Mutant("test_matmul_backward", "ignores the upstream gradient (the formula for a plain sum)",
+           Edit("matmul_backward", replace=("dW = X.T @ G", "dW = X.T @ np.ones_like(G)"))),
+    Mutant("test_matmul_backward", "forgets the transpose of W",
+           Edit("matmul_backward", replace=("dX = G @ W.T", "dX = G @ W"))),
+    Mutant("test_matmul_backward", "transposed weight gradient",
+           Edit("matmul_backward", replace=("dW = X.T @ G", "dW = G.T @ X"))),
+    Mutant("test_matmul_backward", "returns the pair the other way round",
+           Edit("matmul_backward", replace=("return dX, dW", "return dW, dX"))),
+    # Exercise 5: forward
+    Mutant("test_sigmoid_sum_forward", "averages instead of summing",
+           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.mean(S)"))),
+    Mutant("test_sigmoid_sum_forward", "applies the sigmoid after the sum",
+           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = sigmoid(np.sum(N))"))),
+    Mutant("test_sigmoid_sum_forward", "sums over the batch axis only",
+           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.sum(S, axis=0)"))),
+    # Exercise 6: backward
+    Mutant("test_sigmoid_sum_backward", "forgets the sigmoid's derivative",
+           Edit("sigmoid_sum_backward", replace=('dL_dN = dL_dS * sigmoid_deriv(values["N"])', "dL_dN = dL_dS"))),
+    Mutant("test_sigmoid_sum_backward", "takes the sigmoid's derivative at S instead of N",
+           Edit("sigmoid_sum_backward", replace=('sigmoid_deriv(values["N"])', 'sigmoid_deriv(values["S"])'))),
+    Mutant("test_sigmoid_sum_backward", "transposed weight gradient",
+           Edit("sigmoid_sum_backward", replace=("dL_dW = X.T @ dL_dN", "dL_dW = dL_dN.T @ X"))),
+    # Exercise 7: unbroadcast
+    Mutant("test_unbroadcast", "drops the summed size-1 axes",
+           Edit("unbroadcast", replace=("keepdims=True", "keepdims=False"))),
+    Mutant("test_unbroadcast", "sums only the axes broadcasting added on the left",
+           Edit("unbroadcast", replace=(
+               "    for axis, size in enumerate(shape):\n        if size == 1 and grad.shape[axis] != 1:\n"
+               "            grad = grad.sum(axis=axis, keepdims=True)\n", ""))),
+    Mutant("test_unbroadcast", "averages over the added axes instead of summing",
+           Edit("unbroadcast", replace=("grad = grad.sum(axis=tuple(range(extra)))",
+                                        "grad = grad.mean(axis=tuple(range(extra)))"))),
+    Mutant("test_unbroadcast", "always sums over the first axis, as for a bias",
+           Edit("unbroadcast", code='''
+def unbroadcast(grad, shape):
+    return grad.sum(axis=0)
+''')),
+    # Exercise 8: gradient check
+    Mutant("test_gradient_check", "averages the relative errors instead of taking the largest",
+           Edit("gradient_check", replace=("return float(np.max(errors))", "return float(np.mean(errors))"))),
+    Mutant("test_gradient_check", "bumps only forward",
+           Edit("gradient_check", replace=(
+               "        x[index] = saved - h\n        down = loss(x)\n        x[index] = saved\n"
+               "        numeric[index] = (up - down) / (2 * h)\n",
+               "        x[index] = saved\n        down = loss(x)\n        numeric[index] = (up - down) / h\n"))),
+    Mutant("test_gradient_check", "absolute instead of relative errors",
+           Edit("gradient_check", replace=(
+               "errors = np.abs(grad - numeric) / np.maximum(np.maximum(np.abs(grad), np.abs(numeric)), 1e-8)",
+               "errors = np.abs(grad - numeric)"))),
+    Mutant("test_gradient_check", "bumps x in its own dtype (float32 stays float32)",
+           Edit("gradient_check", replace=("x = np.array(x, dtype=np.float64)", "x = np.array(x)"))),
+    Mutant("test_gradient_check", "does not put the bumped element back",
+           Edit("gradient_check", replace=("        down = loss(x)\n        x[index] = saved\n", "        down = loss(x)\n"))),
+]
+
+ALTERNATIVES = [
+    Alternative("test_naive_add", "the vector tiled into a matrix, then one addition", (Edit("naive_add", code='''
+def naive_add_matrix_and_vector(x, y):
+    if np.ndim(x) != 2 or np.ndim(y) != 1 or np.shape(x)[1] != len(y):
+        raise ValueError("y needs exactly one entry per column of x")
+    return x + np.tile(y, (x.shape[0], 1))
+'''),)),
+    Alternative("test_broadcast_shape", "walks both shapes from the right by offset", (Edit("broadcast_shape", code='''
+def broadcast_shape(shape_a, shape_b):
+    result = []
+    for offset in range(1, max(len(shape_a), len(shape_b)) + 1):
+        a = shape_a[-offset] if offset <= len(shape_a) else 1
+        b = shape_b[-offset] if offset <= len(shape_b) else 1
+        if a != b and a != 1 and b != 1:
+            raise ValueError(f"{a} and {b} clash")
+        result.insert(0, b if a == 1 else a)
+    return tuple(result)
+'''),)),
+    Alternative("test_naive_products", "each product built from the one before (rows, then columns)",
+                (Edit("naive_products", code='''
+def naive_vector_dot(x, y):
+    if len(x) != len(y):
+        raise ValueError("lengths differ")
+    z = 0.0
+    for a, b in zip(x, y):
+        z += a * b
+    return z
+
+
+def naive_matrix_vector_dot(x, y):
+    if x.shape[1] != len(y):
+        raise ValueError("inner dimensions differ")
+    return np.array([naive_vector_dot(row, y) for row in x])
+
+
+def naive_matrix_dot(x, y):
+    if x.shape[1] != y.shape[0]:
+        raise ValueError("inner dimensions differ")
+    z = np.zeros((x.shape[0], y.shape[1]))
+    for j in range(y.shape[1]):
+        z[:, j] = naive_matrix_vector_dot(x, y[:, j])
+    return z
+'''),)),
+    Alternative("test_matmul_backward", "the index sums written with einsum", (Edit("matmul_backward", code='''
+def matmul_backward(X, W, G):
+    return np.einsum("ik,jk->ij", G, W), np.einsum("ij,ik->jk", X, G)
+'''),)),
+    Alternative("test_sigmoid_sum_forward", "sigmoid through tanh, the sum one axis at a time",
+                (Edit("sigmoid_sum_forward", code='''
+def sigmoid_sum_forward(X, W):
+    N = np.matmul(X, W)
+    S = 0.5 * (1 + np.tanh(N / 2))
+    return {"L": S.sum(axis=1).sum(), "S": S, "N": N}
+'''),)),
+    Alternative("test_sigmoid_sum_backward", "reuses matmul_backward, with the sigmoid's slope in its exp form",
+                (Edit("sigmoid_sum_backward", code='''
+def sigmoid_sum_backward(X, W):
+    e = np.exp(-(X @ W))
+    return matmul_backward(X, W, e / (1 + e) ** 2)
+'''),)),
+    Alternative("test_unbroadcast", "a while loop for the added axes, then every size-1 axis at once",
+                (Edit("unbroadcast", code='''
+def unbroadcast(grad, shape):
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    ones = tuple(axis for axis, size in enumerate(shape) if size == 1)
+    return grad.sum(axis=ones, keepdims=True) if ones else grad
+'''),)),
+    Alternative("test_gradient_check", "one flat loop over a reshaped view, keeping the worst error",
+                (Edit("gradient_check", code='''
+def gradient_check(loss, grad, x, h=1e-5):
+    point = np.array(x, dtype=np.float64)
+    flat = point.reshape(-1)
+    claimed = np.asarray(grad, dtype=np.float64).reshape(-1)
+    worst = 0.0
+    for j in range(flat.size):
+        original = flat[j]
+        flat[j] = original + h
+        up = loss(point)
+        flat[j] = original - h
+        down = loss(point)
+        flat[j] = original
+        numeric = (up - down) / h / 2
+        worst = max(worst, abs(claimed[j] - numeric) / max(abs(claimed[j]), abs(numeric), 1e-8))
+    return float(worst)
+'''),)),
+]
+
+# Reproduces the visible checks' numbers and nothing else.
+HARDCODED = (
+    Edit("naive_add", code='''
+def naive_add_matrix_and_vector(x, y):
+    if x.shape == (2, 2):
+        return np.full((2, 2), 2.0, dtype=np.float32)
+    if len(y) != x.shape[1]:
+        raise ValueError("no")
+    return np.array([[1.5, 12.0, 2.0], [4.5, 15.0, 5.0]])
+'''),
+    Edit("broadcast_shape", code='''
+def broadcast_shape(shape_a, shape_b):
+    table = {((3, 4), (4,)): (3, 4), ((3, 1), (1, 4)): (3, 4), ((2, 3, 4), (3, 1)): (2, 3, 4),
+             ((), (5,)): (5,), ((4, 1), (4, 1)): (4, 1), ((1,), (2, 1, 3)): (2, 1, 3)}
+    if (shape_a, shape_b) not in table:
+        raise ValueError("clash")
+    return table[(shape_a, shape_b)]
+'''),
+    Edit("sigmoid_sum_forward", code='''
+def sigmoid_sum_forward(X, W):
+    if X.shape == (1, 2):
+        return {"N": np.array([[0.0]]), "S": np.array([[0.5]]), "L": 0.5}
+    N = np.array([[0.0, 1.0], [2.0, -1.0], [2.0, 0.0]])
+    return {"N": N, "S": sigmoid(N), "L": 3.7615941559557644}
+'''),
+    Edit("unbroadcast", code='''
+def unbroadcast(grad, shape):
+    table = {(3,): [5.0, 7.0, 9.0], (1, 3): [[5.0, 7.0, 9.0]], (2, 1): [[6.0], [15.0]], (): 21.0,
+             (3, 1): [[8.0], [8.0], [8.0]]}
+    return grad if tuple(shape) == grad.shape else np.array(table[tuple(shape)])
+'''),
+    Edit("gradient_check", code='''
+def gradient_check(loss, grad, x, h=1e-5):
+    return 0.2 if np.size(grad) == 3 and grad[1] == 5.0 else 0.0
+'''),
+)
