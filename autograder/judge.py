@@ -150,10 +150,21 @@ class LocalBackend(Backend):
 
 
 _active = None
+_local_backends = {}
 
 
 def _backend():
-    return _active if _active is not None else LocalBackend(_caller_namespace())
+    """The grader's connection while grading; otherwise this notebook's own namespace.
+
+    One local backend per namespace, so that objects fetched by different
+    `student.<name>` lookups can be passed to each other.
+    """
+    if _active is not None:
+        return _active
+    namespace = _caller_namespace()
+    if id(namespace) not in _local_backends:
+        _local_backends[id(namespace)] = LocalBackend(namespace)
+    return _local_backends[id(namespace)]
 
 
 @contextlib.contextmanager

@@ -88,3 +88,22 @@ def test_functions_cross_by_name_or_source_never_by_value():
     assert apply(SourceFunction("lambda x: x * 3"), 2.0) == 6.0
     with pytest.raises(TypeError, match="cannot be sent"):
         apply(lambda x: x, 1.0)
+
+
+def test_objects_from_separate_lookups_work_together_in_a_notebook():
+    """In-kernel (instructor) runs: `student.A()` can be passed to `student.f`."""
+    import autograder.judge as judge
+
+    class Box:
+        def __init__(self):
+            self.value = 21
+
+    namespace = {"Box": Box, "double_box": lambda box: box.value * 2}
+    judge._local_backends[id(namespace)] = LocalBackend(namespace)
+    original = judge._caller_namespace
+    judge._caller_namespace = lambda: namespace
+    try:
+        assert judge.student.double_box(judge.student.Box()) == 42
+    finally:
+        judge._caller_namespace = original
+        judge._local_backends.pop(id(namespace))
