@@ -1,0 +1,159 @@
+"""Reference for notebook 07, training better (Weidman, chapter 4).
+
+Five extensions to notebook 06's framework, each one row of Weidman's
+ablation: a softmax cross-entropy loss for classification, momentum,
+learning-rate decay, Glorot initialisation and dropout. Everything else is
+imported from ``building_blocks``; the hooks these pieces need there
+(``Dense(dropout=, weight_init=)``, ``Optimizer(final_lr=, decay_type=)``
+and the ``inference`` flag) default to notebook 06's behaviour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .building_blocks import SGD, Loss, Operation, Optimizer
+
+
+def softmax(x: np.ndarray, axis: int = 1) -> np.ndarray:
+    """exp(x) / sum(exp(x)) along ``axis``, after subtracting the maximum.
+
+    The shift leaves the result unchanged (it cancels between numerator and
+    denominator) but keeps exp from overflowing: the largest term becomes
+    exp(0) = 1.
+    """
+    exps = np.exp(x - x.max(axis=axis, keepdims=True))
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Cross-entropy of the softmax of the predictions (logits) against targets.
+
+    loss = -sum(target * log(p)) / batch with p = softmax(prediction) clipped
+    to [eps, 1 - eps] so the log never sees 0. For targets whose rows sum to
+    1 (one-hot labels), the gradient with respect to the logits simplifies to
+    (softmax - target) / batch: the softmax and the log cancel each other's
+    complexity. The clip only guards the log; the gradient uses the unclipped
+    softmax, which is the exact derivative wherever the clip is inactive.
+
+    (The book's code adds a term -(1 - target) log(1 - p) to the loss value
+    but keeps this gradient; the digest's definition, used here, is the one
+    the gradient belongs to.)
+    """
+
+    def __init__(self, eps: float = 1e-9):
+        self.eps = eps
+
+    def _output(self) -> float:
+        self.softmax_preds = softmax(self.prediction, axis=1)
+        clipped = np.clip(self.softmax_preds, self.eps, 1.0 - self.eps)
+        return -np.sum(self.target * np.log(clipped)) / self.prediction.shape[0]
+
+    def _input_grad(self) -> np.ndarray:
+        return (self.softmax_preds - self.target) / self.prediction.shape[0]
+
+
+class SGDMomentum(Optimizer):
+    """Gradient descent with momentum: velocity = momentum * velocity + lr * grad;
+    param -= velocity.
+
+    The velocity is a running, decaying sum of past steps, so directions
+    the gradients agree on speed up and directions where they flip sign
+    cancel out. One velocity per parameter, created (as zeros) on the first
+    step and dropped by ``reset``.
+    """
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        final_lr: float | None = None,
+        decay_type: str | None = None,
+        momentum: float = 0.9,
+    ):
+        super().__init__(lr, final_lr, decay_type)
+        self.momentum = momentum
+        self.velocities: list[np.ndarray] | None = None
+
+    def reset(self) -> None:
+        self.velocities = None
+
+    def step(self) -> None:
+        params = list(self.net.params())
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(param) for param in params]
+        for param, grad, velocity in zip(params, self.net.param_grads(), self.velocities):
+            self._update_rule(param, grad, velocity)
+
+    def _update_rule(self, param: np.ndarray, grad: np.ndarray, velocity: np.ndarray) -> None:
+        velocity *= self.momentum
+        velocity += self.lr * grad
+        param -= velocity
+
+
+def lr_schedule(lr: float, final_lr: float, decay_type: str, epochs: int) -> np.ndarray:
+    """The learning rate used in each of ``epochs`` epochs under a decay schedule.
+
+    Runs ``Optimizer``'s own decay (the one the trainer uses), so the two
+    cannot disagree: "linear" subtracts (lr - final_lr) / (epochs - 1) after
+    each epoch, "exponential" multiplies by (final_lr / lr) ** (1 / (epochs - 1)).
+    """
+    optim = SGD(lr, final_lr=final_lr, decay_type=decay_type)
+    optim._setup_decay(epochs)
+    rates = []
+    for _ in range(epochs):
+        rates.append(optim.lr)
+        optim._decay_lr()
+    return np.array(rates)
+
+
+def glorot_std(n_in: int, n_out: int) -> float:
+    """Standard deviation of Glorot's initialisation: variance 2 / (n_in + n_out).
+
+    It keeps the variance of the activations roughly constant going forward
+    (which wants 1/n_in) and of the gradients going backward (1/n_out) by
+    compromising between the two. ``Dense(weight_init="glorot")`` uses it.
+    (The book's code uses 2 / (n_in + n_out) as the standard deviation, a
+    smaller scale than the variance it states.)
+    """
+    return float(np.sqrt(2.0 / (n_in + n_out)))
+
+
+class Dropout(Operation):
+    """Keep each activation with probability ``keep_prob`` while training.
+
+    Training: draw a 0/1 mask (1 with probability keep_prob), save it and
+    multiply by it; the backward pass multiplies by the same mask, since a
+    dropped unit passes no gradient. Inference: keep every unit but multiply
+    by keep_prob, so each unit's output equals its expected value in
+    training. (This is Weidman's form; "inverted" dropout, as in PyTorch,
+    divides by keep_prob in training instead.)
+    """
+
+    def __init__(self, keep_prob: float = 0.8, rng: np.random.Generator | int | None = None):
+        if not 0.0 < keep_prob <= 1.0:
+            raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob}")
+        self.keep_prob = keep_prob
+        self.rng = np.random.default_rng(rng)
+        self.mask: np.ndarray | None = None
+
+    def _output(self, inference: bool) -> np.ndarray:
+        self.inference = inference
+        if inference:
+            return self.input_ * self.keep_prob
+        # A uniform draw below keep_prob is a Bernoulli(keep_prob) trial.
+        self.mask = (self.rng.random(self.input_.shape) < self.keep_prob).astype(self.input_.dtype)
+        return self.input_ * self.mask
+
+    def _input_grad(self, output_grad: np.ndarray) -> np.ndarray:
+        if self.inference:
+            return output_grad * self.keep_prob
+        return output_grad * self.mask
+
+
+def accuracy(prediction: np.ndarray, target: np.ndarray) -> float:
+    """Fraction of rows whose largest prediction is the target class.
+
+    ``target`` is one-hot (batch, classes) or a vector of class indices.
+    """
+    labels = target.argmax(axis=1) if target.ndim == 2 else target
+    return float(np.mean(prediction.argmax(axis=1) == labels))

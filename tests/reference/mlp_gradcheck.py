@@ -1,0 +1,72 @@
+"""Numerical gradients for the tests of building_blocks.py and training.py.
+
+Every analytic gradient is compared with central differences: bump one
+element up and down by ``delta``, re-run the forward pass, and divide the
+change in the scalar by 2 * delta. In float64 the error of that estimate is
+about delta**2 (truncation) + 1e-16 / delta (rounding), around 1e-10 here.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+DELTA = 1e-6
+
+
+def numerical_gradient(scalar: Callable[[], float], array: np.ndarray, delta: float = DELTA) -> np.ndarray:
+    """d scalar() / d array, by bumping each element of ``array`` in place.
+
+    ``scalar`` must read ``array`` each time it is called (the array is
+    restored after every bump).
+    """
+    grad = np.zeros_like(array, dtype=np.float64)
+    for index in np.ndindex(array.shape):
+        original = array[index]
+        array[index] = original + delta
+        up = scalar()
+        array[index] = original - delta
+        down = scalar()
+        array[index] = original
+        grad[index] = (up - down) / (2 * delta)
+    return grad
+
+
+def operation_gradients(op, input_: np.ndarray, seed: int = 0, inference: bool = False, replay=None):
+    """Analytic and numerical gradients of L = sum(op(input_) * G) for a random G.
+
+    With that L, dL/doutput = G, so ``op.backward(G)`` must equal dL/dinput,
+    and for an operation with a parameter ``op.param_grad`` must equal
+    dL/dparam. ``replay`` runs before every forward pass (dropout uses it to
+    draw the same mask again). Returns a list of (name, analytic, numerical).
+    """
+    replay = replay or (lambda: None)
+    replay()
+    output = op.forward(input_, inference)
+    G = np.random.default_rng(seed).standard_normal(output.shape)
+    analytic = {"input": op.backward(G).copy()}
+    if hasattr(op, "param"):
+        analytic["param"] = op.param_grad.copy()
+
+    def loss() -> float:
+        replay()
+        return float(np.sum(op.forward(input_, inference) * G))
+
+    numerical = {"input": numerical_gradient(loss, input_)}
+    if hasattr(op, "param"):
+        numerical["param"] = numerical_gradient(loss, op.param)
+    return [(name, analytic[name], numerical[name]) for name in analytic]
+
+
+def network_gradients(net, X: np.ndarray, y: np.ndarray):
+    """Analytic (from ``train_batch``) and numerical gradients of the network's
+    loss with respect to every parameter and to the input X."""
+    net.train_batch(X, y)
+    analytic = [grad.copy() for grad in net.param_grads()]
+    input_grad = net.backward(net.loss.backward())
+
+    def loss() -> float:
+        return net.loss.forward(net.forward(X), y)
+
+    numerical = [numerical_gradient(loss, param) for param in net.params()]
+    return list(zip(analytic, numerical)) + [(input_grad, numerical_gradient(loss, X))]
