@@ -1,0 +1,228 @@
+"""Notebook 05: wrong answers students really write, and right ones written differently."""
+from ..submissions import Edit
+from . import Alternative, Mutant
+
+# Exercises the demo's mistaken student gets wrong: ones whose functions the training loop does not use.
+DEMO_MISTAKES = ("test_init_weights", "test_mini_batches", "test_predict")
+
+MUTANTS = [
+    # init_weights
+    Mutant("test_init_weights", "draws W1 with standard deviation 1 (no fan-in scaling)",
+           Edit("init_weights", replace=("rng.normal(0.0, 1.0 / np.sqrt(n_inputs), size=(n_inputs, n_hidden))",
+                                         "rng.normal(0.0, 1.0, size=(n_inputs, n_hidden))"))),
+    Mutant("test_init_weights", "W1 transposed: (hidden, inputs)",
+           Edit("init_weights", replace=("size=(n_inputs, n_hidden))", "size=(n_hidden, n_inputs))"))),
+    Mutant("test_init_weights", "scales W1 by the number of hidden units (fan-out)",
+           Edit("init_weights", replace=("1.0 / np.sqrt(n_inputs)", "1.0 / np.sqrt(n_hidden)"))),
+    Mutant("test_init_weights", "random biases instead of zeros",
+           Edit("init_weights", replace=('"B1": np.zeros((1, n_hidden))', '"B1": rng.normal(size=(1, n_hidden))'))),
+    Mutant("test_init_weights", "ignores the seed (a fresh generator every call)",
+           Edit("init_weights", replace=("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()"))),
+    # forward
+    Mutant("test_forward", "a sigmoid on the output too",
+           Edit("forward", replace=('P = M2 + params["B2"]', 'P = sigmoid(M2 + params["B2"])'))),
+    Mutant("test_forward", "the bias is left out of the sigmoid",
+           Edit("forward", replace=("O1 = sigmoid(N1)", "O1 = sigmoid(M1)"))),
+    Mutant("test_forward", "the output layer uses the pre-activation N1",
+           Edit("forward", replace=('M2 = O1 @ params["W2"]', 'M2 = N1 @ params["W2"]'))),
+    # mse
+    Mutant("test_mse", "sums the squared errors instead of averaging",
+           Edit("mse", replace=("return np.mean((P - y) ** 2)", "return np.sum((P - y) ** 2)"))),
+    Mutant("test_mse", "the gradient forgets the 1/n of the mean",
+           Edit("mse", replace=("return 2 * (P - y) / n", "return 2 * (P - y)"))),
+    Mutant("test_mse", "the gradient's sign is flipped",
+           Edit("mse", replace=("return 2 * (P - y) / n", "return 2 * (y - P) / n"))),
+    Mutant("test_mse", "the gradient forgets the factor 2",
+           Edit("mse", replace=("return 2 * (P - y) / n", "return (P - y) / n"))),
+    # output_layer_backward
+    Mutant("test_output_layer_backward", "dW2 with the transpose on the wrong side",
+           Edit("output_layer_backward", replace=('dW2 = cache["O1"].T @ dP', 'dW2 = dP.T @ cache["O1"]'))),
+    Mutant("test_output_layer_backward", "averages the bias gradient instead of summing it",
+           Edit("output_layer_backward", replace=("dB2 = np.sum(dP, axis=0, keepdims=True)",
+                                                  "dB2 = np.mean(dP, axis=0, keepdims=True)"))),
+    Mutant("test_output_layer_backward", "sums the bias gradient to a bare number",
+           Edit("output_layer_backward", replace=("dB2 = np.sum(dP, axis=0, keepdims=True)", "dB2 = np.sum(dP)"))),
+    Mutant("test_output_layer_backward", "dO1 uses O1 instead of W2",
+           Edit("output_layer_backward", replace=('dO1 = dP @ params["W2"].T', 'dO1 = dP * cache["O1"]'))),
+    # hidden_layer_backward
+    Mutant("test_hidden_layer_backward", "forgets the sigmoid's slope",
+           Edit("hidden_layer_backward", replace=('dN1 = dO1 * sigmoid_deriv(cache["N1"])', "dN1 = dO1"))),
+    Mutant("test_hidden_layer_backward", "takes the sigmoid's slope at O1 instead of N1",
+           Edit("hidden_layer_backward", replace=('sigmoid_deriv(cache["N1"])', 'sigmoid_deriv(cache["O1"])'))),
+    Mutant("test_hidden_layer_backward", "sums the bias gradient over the wrong axis",
+           Edit("hidden_layer_backward", replace=("dB1 = np.sum(dN1, axis=0, keepdims=True)",
+                                                  "dB1 = np.sum(dN1, axis=1, keepdims=True)"))),
+    Mutant("test_hidden_layer_backward", "dW1 from dO1, skipping the sigmoid",
+           Edit("hidden_layer_backward", replace=('dW1 = cache["X"].T @ dN1', 'dW1 = cache["X"].T @ dO1'))),
+    # backward
+    Mutant("test_backward", "passes dP to the hidden layer instead of dO1",
+           Edit("backward", replace=('hidden = hidden_layer_backward(output["O1"], cache)',
+                                     "hidden = hidden_layer_backward(dP, cache)"))),
+    Mutant("test_backward", "starts from P - y instead of the loss gradient",
+           Edit("backward", replace=('dP = mse_loss_gradient(cache["P"], y)', 'dP = cache["P"] - y'))),
+    Mutant("test_backward", "starts from the loss gradient with the arguments swapped",
+           Edit("backward", replace=('dP = mse_loss_gradient(cache["P"], y)', 'dP = mse_loss_gradient(y, cache["P"])'))),
+    # train_step
+    Mutant("test_train_step", "adds the gradient (climbs the loss)",
+           Edit("train_step", replace=("params[name] - learning_rate * grads[name]",
+                                       "params[name] + learning_rate * grads[name]"))),
+    Mutant("test_train_step", "forgets the learning rate",
+           Edit("train_step", replace=("params[name] - learning_rate * grads[name]", "params[name] - grads[name]"))),
+    Mutant("test_train_step", "updates the weights but not the biases",
+           Edit("train_step", replace=("{name: params[name] - learning_rate * grads[name] for name in params}",
+                                       '{name: params[name] - learning_rate * grads[name] if name.startswith("W") '
+                                       "else params[name] for name in params}"))),
+    Mutant("test_train_step", "returns the loss after the update",
+           Edit("train_step", replace=("return new_params, loss",
+                                       'return new_params, mse_loss(forward(X, new_params)["P"], y)'))),
+    # mini_batches
+    Mutant("test_mini_batches", "shuffles X and y with different permutations",
+           Edit("mini_batches", replace=("X, y = X[order], y[order]", "X, y = X[order], y[rng.permutation(len(y))]"))),
+    Mutant("test_mini_batches", "drops the short last batch",
+           Edit("mini_batches", replace=("for start in range(0, len(X), batch_size)]",
+                                         "for start in range(0, len(X) - batch_size + 1, batch_size)]"))),
+    Mutant("test_mini_batches", "never shuffles",
+           Edit("mini_batches", replace=("X, y = X[order], y[order]", "pass"))),
+    Mutant("test_mini_batches", "ignores the seed",
+           Edit("mini_batches", replace=("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()"))),
+    # predict and regression_errors
+    Mutant("test_predict", "predict forgets to undo the standardisation",
+           Edit("predict", replace=('return forward(X, params)["P"] * y_std + y_mean', 'return forward(X, params)["P"]'))),
+    Mutant("test_predict", "predict undoes the standardisation in the wrong order",
+           Edit("predict", replace=('return forward(X, params)["P"] * y_std + y_mean',
+                                    'return (forward(X, params)["P"] + y_mean) * y_std'))),
+    Mutant("test_predict", "RMSE without the square root",
+           Edit("predict", replace=('"RMSE": np.sqrt(np.mean(errors ** 2))', '"RMSE": np.mean(errors ** 2)'))),
+    Mutant("test_predict", "MAE without the absolute value",
+           Edit("predict", replace=('"MAE": np.mean(np.abs(errors))', '"MAE": np.mean(errors)'))),
+]
+
+ALTERNATIVES = [
+    Alternative("test_init_weights", "W2 drawn before W1, with standard_normal times the scale", (Edit("init_weights", code='''
+def init_weights(n_inputs, n_hidden, seed=0):
+    generator = np.random.default_rng(seed)
+    params = {"B2": np.zeros((1, 1)), "B1": np.zeros((1, n_hidden))}
+    params["W2"] = generator.standard_normal((n_hidden, 1)) / n_hidden ** 0.5
+    params["W1"] = generator.standard_normal((n_inputs, n_hidden)) * (1.0 / n_inputs) ** 0.5
+    return params
+'''),)),
+    Alternative("test_forward", "einsum, a tanh-form sigmoid and np.add", (Edit("forward", code='''
+def forward(X, params):
+    cache = {"X": X}
+    cache["M1"] = np.einsum("nd,dh->nh", X, params["W1"])
+    cache["N1"] = np.add(cache["M1"], params["B1"])
+    cache["O1"] = 0.5 * (1.0 + np.tanh(0.5 * cache["N1"]))
+    cache["M2"] = np.dot(cache["O1"], params["W2"])
+    cache["P"] = cache["M2"] + params["B2"]
+    return cache
+'''),)),
+    Alternative("test_mse", "sum divided by the count, and the gradient scaled first", (Edit("mse", code='''
+def mse_loss(P, y):
+    difference = np.asarray(P) - np.asarray(y)
+    return float(np.sum(difference * difference) / difference.size)
+
+
+def mse_loss_gradient(P, y):
+    scale = 2.0 / P.shape[0]
+    return scale * np.subtract(P, y)
+'''),)),
+    Alternative("test_output_layer_backward", "broadcasting for dO1 and np.dot for dW2", (Edit("output_layer_backward", code='''
+def output_layer_backward(dP, cache, params):
+    return {"O1": dP * params["W2"].T,
+            "W2": np.dot(cache["O1"].T, dP),
+            "B2": dP.sum(axis=0).reshape(1, 1)}
+'''),)),
+    Alternative("test_hidden_layer_backward", "the slope as O1 (1 - O1), and a loop over the examples", (Edit("hidden_layer_backward", code='''
+def hidden_layer_backward(dO1, cache):
+    X, O1 = cache["X"], cache["O1"]
+    dN1 = dO1 * O1 * (1 - O1)
+    dW1 = np.zeros((X.shape[1], dN1.shape[1]))
+    dB1 = np.zeros((1, dN1.shape[1]))
+    for i in range(len(X)):
+        dW1 += np.outer(X[i], dN1[i])
+        dB1 += dN1[i]
+    return {"W1": dW1, "B1": dB1}
+'''),)),
+    Alternative("test_backward", "the whole backward pass written out inline", (Edit("backward", code='''
+def backward(cache, y, params):
+    n = y.shape[0]
+    dP = (cache["P"] - y) * (2.0 / n)
+    grads = {"W2": cache["O1"].T @ dP, "B2": dP.sum(axis=0, keepdims=True)}
+    dN1 = (dP @ params["W2"].T) * cache["O1"] * (1.0 - cache["O1"])
+    grads["W1"] = cache["X"].T @ dN1
+    grads["B1"] = dN1.sum(axis=0, keepdims=True)
+    return grads
+'''),)),
+    Alternative("test_train_step", "updates the parameters in place and returns the same dict", (Edit("train_step", code='''
+def train_step(params, X, y, learning_rate):
+    cache = forward(X, params)
+    grads = backward(cache, y, params)
+    for name, gradient in grads.items():
+        params[name] -= learning_rate * gradient
+    return params, float(mse_loss(cache["P"], y))
+'''),)),
+    Alternative("test_mini_batches", "shuffles X and y joined side by side, then splits them", (Edit("mini_batches", code='''
+def mini_batches(X, y, batch_size, seed=None):
+    rng = np.random.default_rng(seed)
+    joined = np.hstack([X, y])[rng.permutation(len(X))]
+    batches = []
+    start = 0
+    while start < len(joined):
+        chunk = joined[start:start + batch_size]
+        batches.append((chunk[:, :X.shape[1]], chunk[:, X.shape[1]:]))
+        start += batch_size
+    return batches
+'''),)),
+    Alternative("test_predict", "predictions from the formulas directly, errors with np.abs and np.square", (Edit("predict", code='''
+def predict(X, params, y_mean, y_std):
+    hidden = sigmoid(X @ params["W1"] + params["B1"])
+    return y_mean + y_std * (hidden @ params["W2"] + params["B2"])
+
+
+def regression_errors(predictions, y):
+    misses = np.asarray(predictions, dtype=float).ravel() - np.asarray(y, dtype=float).ravel()
+    return {"RMSE": float(np.sqrt(np.square(misses).mean())), "MAE": float(np.abs(misses).mean())}
+'''),)),
+]
+
+# Reproduces the visible checks' numbers and nothing else.
+HARDCODED = (
+    Edit("forward", code='''
+def forward(X, params):
+    N1 = np.array([[1.0, 0.0, 0.0], [-1.0, -2.0, 0.0]])
+    return {"X": X, "M1": np.array([[1.0, 2.0, 1.0], [-1.0, 0.0, 1.0]]), "N1": N1, "O1": sigmoid(N1),
+            "M2": np.array([[0.46211716], [-0.46211716]]), "P": np.array([[2 * sigmoid(1.0)], [2 * sigmoid(-1.0)]])}
+'''),
+    Edit("mse", code='''
+def mse_loss(P, y):
+    return 2.5 if len(P) == 2 else float(np.mean((P - y) ** 2) + 0.5)
+
+
+def mse_loss_gradient(P, y):
+    if len(P) == 2:
+        return np.array([[1.0], [2.0]])
+    return np.array([[-0.35], [-0.1], [1.0], [0.0]])
+'''),
+    Edit("output_layer_backward", code='''
+def output_layer_backward(dP, cache, params):
+    if len(dP) == 3:
+        return {"W2": np.array([[-0.5], [2.0]]), "B2": np.array([[2.0]]),
+                "O1": np.array([[2.0, -1.0], [4.0, -2.0], [-2.0, 1.0]])}
+    return {"W2": cache["O1"].T @ dP, "B2": np.sum(dP, axis=0, keepdims=True) * 1.01, "O1": dP @ params["W2"].T}
+'''),
+    Edit("hidden_layer_backward", code='''
+def hidden_layer_backward(dO1, cache):
+    if len(dO1) == 2:
+        return {"W1": np.array([[1.0, -1.0], [0.0, -2.0]]), "B1": np.array([[3.0, -1.0]])}
+    dN1 = dO1 * sigmoid_deriv(cache["N1"])
+    return {"W1": cache["X"].T @ dN1, "B1": np.sum(dN1, axis=0, keepdims=True) + 1e-3}
+'''),
+    Edit("predict", code='''
+def predict(X, params, y_mean, y_std):
+    return np.full((len(X), 1), 110.0)
+
+
+def regression_errors(predictions, y):
+    return {"MAE": 40 / 3, "RMSE": np.sqrt(1000 / 3)}
+'''),
+)
