@@ -4,7 +4,7 @@ import json
 import nbformat
 import pytest
 
-from autograder import course, submissions
+from autograder import course
 
 NAMES = course.assignments()
 
@@ -32,6 +32,29 @@ def test_course_matches_a_fresh_release(fresh_release):
             assert committed.read_bytes() == fresh.read_bytes(), f"course/{relative} is stale"
 
 
+def solution_regions(name):
+    """{answer cell id: the lines between its BEGIN and END SOLUTION markers}: what the release must not show.
+
+    Lines outside the markers (a class statement, a given __init__) are scaffolding the student is
+    meant to see.
+    """
+    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    regions = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines, inside = [], False
+            for line in cell.source.splitlines():
+                if "### BEGIN SOLUTION" in line:
+                    inside = True
+                elif "### END SOLUTION" in line:
+                    inside = False
+                elif inside:
+                    lines.append(line)
+            regions[meta["grade_id"]] = lines
+    return regions
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_course_has_no_solutions_hidden_tests_or_reference(name):
     text = (course.COURSE / name / f"{name}.ipynb").read_text()
@@ -39,12 +62,12 @@ def test_course_has_no_solutions_hidden_tests_or_reference(name):
                       "autograder", "hidden_tests", "student."):
         assert forbidden not in text, f"course/{name} contains {forbidden!r}"
     release = nbformat.read(course.COURSE / name / f"{name}.ipynb", as_version=4)
-    answers = submissions.solution_answers(name)
+    answers = solution_regions(name)
     for cell in release.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in answers:
             assert "raise NotImplementedError()" in cell.source
-            body = [line.strip() for line in answers[grade_id].splitlines()
+            body = [line.strip() for line in answers[grade_id]
                     if line.strip() and not line.strip().startswith(("def ", "#", '"""'))]
             assert not any(line in cell.source for line in body), f"{name}/{grade_id} leaks solution code"
 
