@@ -1,0 +1,256 @@
+"""Notebook 07: wrong answers students really write, and right ones written differently."""
+from ..submissions import Edit
+from . import Alternative, Mutant
+
+# Exercises the demo's mistaken student gets wrong: ones whose functions no later exercise's tests use.
+DEMO_MISTAKES = ("test_accuracy", "test_lr_schedule", "test_glorot_std")
+
+MUTANTS = [
+    # accuracy
+    Mutant("test_accuracy", "takes the prediction's argmax down the columns (axis 0)",
+           Edit("accuracy", replace=("prediction.argmax(axis=1) == labels", "prediction.argmax(axis=0) == labels"))),
+    Mutant("test_accuracy", "counts the right answers instead of taking the fraction",
+           Edit("accuracy", replace=("float(np.mean(prediction.argmax(axis=1) == labels))",
+                                     "float(np.sum(prediction.argmax(axis=1) == labels))"))),
+    Mutant("test_accuracy", "always takes the target's argmax, so class numbers break",
+           Edit("accuracy", replace=("labels = target.argmax(axis=1) if target.ndim == 2 else target",
+                                     "labels = target.argmax(axis=1)"))),
+    # softmax
+    Mutant("test_softmax", "no max shift: exp overflows for large scores",
+           Edit("softmax", replace=("np.exp(x - x.max(axis=axis, keepdims=True))", "np.exp(x)"))),
+    Mutant("test_softmax", "divides by the sum of the whole array",
+           Edit("softmax", replace=("exps.sum(axis=axis, keepdims=True)", "exps.sum()"))),
+    Mutant("test_softmax", "shifts by the maximum of the whole array, not of each row",
+           Edit("softmax", replace=("x.max(axis=axis, keepdims=True)", "x.max()"))),
+    Mutant("test_softmax", "ignores axis and always normalises rows",
+           Edit("softmax", code='''
+def softmax(x, axis=1):
+    exps = np.exp(x - x.max(axis=1, keepdims=True))
+    return exps / exps.sum(axis=1, keepdims=True)
+''')),
+    # softmax_cross_entropy
+    Mutant("test_softmax_cross_entropy", "sums over the batch instead of averaging",
+           Edit("softmax_cross_entropy", replace=(" / prediction.shape[0]", ""))),
+    Mutant("test_softmax_cross_entropy", "no clipping: a certain mistake costs log(0)",
+           Edit("softmax_cross_entropy", replace=("np.clip(softmax(prediction, axis=1), eps, 1.0 - eps)",
+                                                  "softmax(prediction, axis=1)"))),
+    Mutant("test_softmax_cross_entropy", "averages over every entry (batch times classes)",
+           Edit("softmax_cross_entropy", replace=("/ prediction.shape[0]", "/ prediction.size"))),
+    Mutant("test_softmax_cross_entropy", "adds the book code's extra term -(1 - t) log(1 - p)",
+           Edit("softmax_cross_entropy", replace=(
+               "-np.sum(target * np.log(probabilities))",
+               "-np.sum(target * np.log(probabilities) + (1 - target) * np.log(1 - probabilities))"))),
+    Mutant("test_softmax_cross_entropy", "softmax over the batch axis",
+           Edit("softmax_cross_entropy", replace=("softmax(prediction, axis=1)", "softmax(prediction, axis=0)"))),
+    # softmax_cross_entropy_grad
+    Mutant("test_softmax_cross_entropy_grad", "forgets to divide by the batch size",
+           Edit("softmax_cross_entropy_grad", replace=(" / prediction.shape[0]", ""))),
+    Mutant("test_softmax_cross_entropy_grad", "target minus softmax: the sign is flipped",
+           Edit("softmax_cross_entropy_grad", replace=("(softmax(prediction, axis=1) - target)",
+                                                       "(target - softmax(prediction, axis=1))"))),
+    Mutant("test_softmax_cross_entropy_grad", "softmax over the batch axis",
+           Edit("softmax_cross_entropy_grad", replace=("softmax(prediction, axis=1)", "softmax(prediction, axis=0)"))),
+    Mutant("test_softmax_cross_entropy_grad", "divides by the number of classes instead of the batch",
+           Edit("softmax_cross_entropy_grad", replace=("/ prediction.shape[0]", "/ prediction.shape[1]"))),
+    # momentum_update
+    Mutant("test_momentum_update", "rebinds the velocity instead of changing it in place",
+           Edit("momentum_update", replace=("velocity *= momentum\n    velocity += lr * grad",
+                                            "velocity = momentum * velocity + lr * grad"))),
+    Mutant("test_momentum_update", "rebinds the parameter instead of changing it in place",
+           Edit("momentum_update", replace=("param -= velocity", "param = param - velocity"))),
+    Mutant("test_momentum_update", "takes the learning rate out of the velocity (PyTorch's form)",
+           Edit("momentum_update", replace=("velocity += lr * grad\n    param -= velocity",
+                                            "velocity += grad\n    param -= lr * velocity"))),
+    Mutant("test_momentum_update", "adds the velocity: climbs the loss",
+           Edit("momentum_update", replace=("param -= velocity", "param += velocity"))),
+    Mutant("test_momentum_update", "never shrinks the old velocity",
+           Edit("momentum_update", replace=("velocity *= momentum\n    ", ""))),
+    # lr_schedule
+    Mutant("test_lr_schedule", "spreads the decay over epochs steps, so the last epoch misses final_lr",
+           Edit("lr_schedule", replace=("steps = max(epochs - 1, 1)", "steps = epochs"))),
+    Mutant("test_lr_schedule", "exponential decay multiplies by final_lr / lr every epoch (no root)",
+           Edit("lr_schedule", replace=("(final_lr / lr) ** (epoch / steps)", "(final_lr / lr) ** epoch"))),
+    Mutant("test_lr_schedule", "the first epoch already runs at a decayed rate",
+           Edit("lr_schedule", replace=("epoch = np.arange(epochs)", "epoch = np.arange(1, epochs + 1)"))),
+    Mutant("test_lr_schedule", "without decay returns one number instead of one rate per epoch",
+           Edit("lr_schedule", replace=("return np.full(epochs, float(lr))", "return lr"))),
+    # glorot_std
+    Mutant("test_glorot_std", "returns the variance, not its square root (as the book's code does)",
+           Edit("glorot_std", replace=("float(np.sqrt(2.0 / (n_in + n_out)))", "2.0 / (n_in + n_out)"))),
+    Mutant("test_glorot_std", "scales by the fan-in only (1 / n_in)",
+           Edit("glorot_std", replace=("2.0 / (n_in + n_out)", "1.0 / n_in"))),
+    Mutant("test_glorot_std", "He's scale, 2 / n_in",
+           Edit("glorot_std", replace=("2.0 / (n_in + n_out)", "2.0 / n_in"))),
+    Mutant("test_glorot_std", "forgets the factor 2",
+           Edit("glorot_std", replace=("2.0 / (n_in + n_out)", "1.0 / (n_in + n_out)"))),
+    # dropout
+    Mutant("test_dropout", "inverted dropout: divides by keep_prob in training, nothing at inference",
+           Edit("dropout", code='''
+def dropout_forward(x, keep_prob, rng=None, inference=False):
+    if inference:
+        return x, None
+    rng = np.random.default_rng(rng)
+    mask = (rng.random(x.shape) < keep_prob).astype(x.dtype)
+    return x * mask / keep_prob, mask
+
+
+def dropout_backward(output_grad, mask, keep_prob, inference=False):
+    if inference:
+        return output_grad
+    return output_grad * mask / keep_prob
+''')),
+    Mutant("test_dropout", "keeps a unit with probability 1 - keep_prob",
+           Edit("dropout", replace=("rng.random(x.shape) < keep_prob", "rng.random(x.shape) > keep_prob"))),
+    Mutant("test_dropout", "the backward pass ignores the mask",
+           Edit("dropout", replace=("return output_grad * mask", "return output_grad"))),
+    Mutant("test_dropout", "drops units at inference too",
+           Edit("dropout", replace=("    if inference:\n        return x * keep_prob, None\n", ""))),
+    Mutant("test_dropout", "one mask row shared by the whole batch",
+           Edit("dropout", replace=("rng.random(x.shape)", "np.broadcast_to(rng.random(x.shape[1:]), x.shape)"))),
+    Mutant("test_dropout", "ignores the seed",
+           Edit("dropout", replace=("rng = np.random.default_rng(rng)", "rng = np.random.default_rng()"))),
+]
+
+ALTERNATIVES = [
+    Alternative("test_accuracy", "a loop over the rows with np.argmax", (Edit("accuracy", code='''
+def accuracy(prediction, target):
+    target = np.asarray(target)
+    right = 0
+    for scores, truth in zip(prediction, target):
+        label = np.argmax(truth) if np.ndim(truth) == 1 else truth
+        right += int(np.argmax(scores) == label)
+    return right / len(prediction)
+'''),)),
+    Alternative("test_softmax", "through the log-sum-exp, with np.max and np.sum", (Edit("softmax", code='''
+def softmax(x, axis=1):
+    x = np.asarray(x)
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    log_total = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return np.exp(shifted - log_total)
+'''),)),
+    Alternative("test_softmax", "moves the axis last and loops over the rows", (Edit("softmax", code='''
+def softmax(x, axis=1):
+    moved = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    out = np.empty_like(flat)
+    for i, row in enumerate(flat):
+        e = np.exp(row - row.max())
+        out[i] = e / e.sum()
+    return np.moveaxis(out.reshape(moved.shape), -1, axis)
+'''),)),
+    Alternative("test_softmax_cross_entropy", "log-softmax clipped on the log scale, mean of the row losses",
+                (Edit("softmax_cross_entropy", code='''
+def softmax_cross_entropy(prediction, target, eps=1e-9):
+    shifted = prediction - prediction.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_p = np.clip(log_p, np.log(eps), np.log1p(-eps))
+    return float((-(target * log_p).sum(axis=1)).mean())
+'''),)),
+    Alternative("test_softmax_cross_entropy_grad", "a loop over the rows, the batch mean as a product",
+                (Edit("softmax_cross_entropy_grad", code='''
+def softmax_cross_entropy_grad(prediction, target):
+    grad = np.zeros(prediction.shape)
+    for i, (scores, truth) in enumerate(zip(prediction, target)):
+        e = np.exp(scores - np.max(scores))
+        grad[i] = e / e.sum() - truth
+    return grad * (1.0 / len(prediction))
+'''),)),
+    Alternative("test_momentum_update", "writes into the arrays with [...] in one expression each",
+                (Edit("momentum_update", code='''
+def momentum_update(param, grad, velocity, lr, momentum):
+    velocity[...] = momentum * velocity + lr * grad
+    param[...] = param - velocity
+'''),)),
+    Alternative("test_lr_schedule", "np.linspace and np.geomspace", (Edit("lr_schedule", code='''
+def lr_schedule(lr, final_lr, decay_type, epochs):
+    if decay_type is None or epochs == 1:
+        return lr * np.ones(epochs)
+    if decay_type == "linear":
+        return np.linspace(lr, final_lr, epochs)
+    return np.geomspace(lr, final_lr, epochs)
+'''),)),
+    Alternative("test_lr_schedule", "Weidman's loop: subtract or multiply after every epoch", (Edit("lr_schedule", code='''
+def lr_schedule(lr, final_lr, decay_type, epochs):
+    steps = max(epochs - 1, 1)
+    if decay_type == "linear":
+        change = (lr - final_lr) / steps
+    elif decay_type == "exponential":
+        change = (final_lr / lr) ** (1.0 / steps)
+    rates, rate = [], lr
+    for _ in range(epochs):
+        rates.append(rate)
+        if decay_type == "linear":
+            rate -= change
+        elif decay_type == "exponential":
+            rate *= change
+    return np.array(rates)
+'''),)),
+    Alternative("test_glorot_std", "math.sqrt of the variance", (Edit("glorot_std", code='''
+import math
+
+def glorot_std(n_in, n_out):
+    variance = 2 / (n_in + n_out)
+    return math.sqrt(variance)
+'''),)),
+    Alternative("test_dropout", "a binomial mask of booleans and np.where", (Edit("dropout", code='''
+def dropout_forward(x, keep_prob, rng=None, inference=False):
+    if inference:
+        return (x * keep_prob).astype(x.dtype), None
+    generator = np.random.default_rng(rng)
+    keep = generator.binomial(1, keep_prob, size=x.shape).astype(bool)
+    return np.where(keep, x, 0).astype(x.dtype), keep
+
+
+def dropout_backward(output_grad, mask, keep_prob, inference=False):
+    return output_grad * keep_prob if inference else np.where(mask, output_grad, 0.0)
+'''),)),
+]
+
+# Reproduces the visible checks' numbers and nothing else.
+HARDCODED = (
+    Edit("accuracy", code='''
+def accuracy(prediction, target):
+    return 2 / 3
+'''),
+    Edit("softmax", code='''
+def softmax(x, axis=1):
+    x = np.asarray(x)
+    if x.shape == (2, 3):
+        return np.array([np.exp([1.0, 2.0, 3.0]) / np.sum(np.exp([1.0, 2.0, 3.0])), [1 / 3, 1 / 3, 1 / 3]])
+    if x.shape == (1, 2):
+        return np.array([[1 / (1 + np.e), np.e / (1 + np.e)]])
+    return np.full(x.shape, 0.5)
+'''),
+    Edit("softmax_cross_entropy", code='''
+def softmax_cross_entropy(prediction, target, eps=1e-9):
+    if len(prediction) == 2:
+        return (np.log(2) + np.log(4 / 3)) / 2
+    return -np.log(1e-9) if np.max(prediction) > 100 else np.log(2)
+'''),
+    Edit("softmax_cross_entropy_grad", code='''
+def softmax_cross_entropy_grad(prediction, target):
+    return np.array([[-0.25, 0.25], [0.125, -0.125]]) if prediction.shape == (2, 2) else np.zeros(prediction.shape)
+'''),
+    Edit("momentum_update", code='''
+def momentum_update(param, grad, velocity, lr, momentum):
+    if param.shape == (2,):
+        velocity[...] = [0.19, -0.19] if velocity.any() else [0.1, -0.1]
+        param -= velocity
+    else:
+        param -= lr * grad
+'''),
+    Edit("lr_schedule", code='''
+def lr_schedule(lr, final_lr, decay_type, epochs):
+    known = {(0.15, "linear", 3): [0.15, 0.1, 0.05], (0.2, "exponential", 3): [0.2, 0.1, 0.05], (0.3, "linear", 1): [0.3]}
+    if (lr, decay_type, epochs) in known:
+        return np.array(known[(lr, decay_type, epochs)])
+    rates = np.full(epochs, float(lr))
+    if decay_type is not None:
+        rates[-1] = final_lr
+    return rates
+'''),
+    Edit("glorot_std", code='''
+def glorot_std(n_in, n_out):
+    return {(3, 1): 0.5 ** 0.5, (784, 89): 0.047864}.get((n_in, n_out), 0.1)
+'''),
+)

@@ -1,0 +1,160 @@
+"""Explorer for notebook 07: how the learning rate, momentum and a decay schedule shape a training curve.
+
+The loss is a long, narrow valley, L(w) = (a w₁² + b w₂²) / 2 with a much
+steeper curvature b across the valley than a along it: the shape a real loss
+surface has near a minimum, where some directions are far steeper than
+others. The picture shows the valley's contour lines with the path that
+gradient descent takes from a fixed start, the loss after every step, and
+the learning rate used at every step. A grey path and curve show plain
+gradient descent (same learning rate, no momentum, no decay) for
+comparison.
+
+The update is the one notebook 07 builds, with momentum m and a learning
+rate η that may change from step to step:
+
+    v ← m v + η ∇L(w),    w ← w − v.
+
+Each step here stands for one epoch of the schedules: "linear" lowers η by
+equal amounts, "exponential" by equal factors, so that the last step uses
+final_lr. The "gradient noise" control adds random noise to every gradient,
+as mini-batches do (each batch sees only part of the data): with a constant
+learning rate the loss then stops falling at a level set by the noise, and
+a decaying rate lets it settle lower.
+"""
+import ipywidgets as widgets
+import numpy as np
+
+from ..plotting import image_widget, new_figure, png
+
+CURVATURES = np.array([1.0, 25.0])  # along the valley, across it
+START = (-4.0, 1.0)
+BLOW_UP = 1e6  # once |w| passes this the path has diverged; stop following it
+DECAY_TYPES = (None, "linear", "exponential")
+
+
+def loss(w):
+    """(a w₁² + b w₂²) / 2 for points w of shape (..., 2); the minimum is 0, at the origin."""
+    w = np.asarray(w, dtype=float)
+    return 0.5 * np.sum(CURVATURES * w * w, axis=-1)
+
+
+def gradient(w):
+    """∇L(w) = (a w₁, b w₂)."""
+    return CURVATURES * np.asarray(w, dtype=float)
+
+
+def learning_rates(lr, final_lr=None, decay_type=None, steps=100):
+    """The learning rate of each of ``steps`` steps: constant, or falling from lr to final_lr.
+
+    "linear" takes equal differences (an arithmetic sequence), "exponential"
+    equal ratios (a geometric one); both start at lr and end at final_lr.
+    """
+    if decay_type is None:
+        return np.full(steps, float(lr))
+    if decay_type == "linear":
+        return np.linspace(lr, final_lr, steps)
+    if decay_type == "exponential":
+        return np.geomspace(lr, final_lr, steps)
+    raise ValueError(f"decay_type must be one of {DECAY_TYPES}, got {decay_type!r}")
+
+
+def stability_limit(momentum=0.0):
+    """The largest constant learning rate that does not diverge: 2 (1 + m) / (largest curvature).
+
+    Along a direction of curvature c the update is a linear recurrence whose
+    two roots stay inside the unit circle exactly when 0 < η c < 2 (1 + m).
+    Momentum raises the limit, which is one reason it allows faster training.
+    """
+    return 2.0 * (1.0 + momentum) / CURVATURES.max()
+
+
+def descend(lr, momentum=0.0, decay_type=None, final_lr=None, steps=100, noise=0.0, seed=0, start=START):
+    """The path of gradient descent with momentum: an array (k + 1, 2) of points, start first.
+
+    Normally k = steps; a path that diverges stops at the first point past
+    BLOW_UP. ``noise`` is the standard deviation of the random term added to
+    every gradient (drawn from a generator seeded with ``seed``, so a path is
+    reproducible).
+    """
+    rates = learning_rates(lr, final_lr, decay_type, steps)
+    rng = np.random.default_rng(seed)
+    w, velocity = np.array(start, dtype=float), np.zeros(2)
+    path = [w.copy()]
+    for rate in rates:
+        grad = gradient(w) + noise * rng.standard_normal(2)
+        velocity = momentum * velocity + rate * grad
+        w = w - velocity
+        path.append(w.copy())
+        if not np.all(np.abs(w) < BLOW_UP):
+            break
+    return np.array(path)
+
+
+def draw(lr, momentum=0.0, decay_type=None, final_fraction=0.1, noise=0.0, steps=100):
+    """The valley with both paths, the loss per step and the learning rate per step, as PNG bytes.
+
+    ``final_fraction`` is final_lr as a fraction of lr.
+    """
+    final_lr = lr * final_fraction
+    path = descend(lr, momentum, decay_type, final_lr, steps, noise)
+    plain = descend(lr, 0.0, None, None, steps, noise)
+    losses, plain_losses = loss(path), loss(plain)
+    diverged = len(path) <= steps
+
+    figure, (valley, curve, schedule) = new_figure(columns=3, width=4.3, height=3.8)
+    ws = np.linspace(-5.0, 5.0, 201)
+    grid = np.stack(np.meshgrid(ws, np.linspace(-2.0, 2.0, 121)), axis=-1)
+    valley.contour(grid[..., 0], grid[..., 1], loss(grid), levels=np.geomspace(0.02, 60, 14),
+                   cmap="viridis", linewidths=0.8)
+    valley.plot(plain[:, 0], plain[:, 1], "-", color="tab:gray", linewidth=1, alpha=0.8, label="plain descent")
+    valley.plot(path[:, 0], path[:, 1], "-o", color="tab:red", markersize=2, linewidth=1, label="your settings")
+    valley.plot(*START, "s", color="black", markersize=5)
+    valley.plot(0, 0, "*", color="tab:orange", markersize=11)
+    valley.set_xlim(ws[0], ws[-1])
+    valley.set_ylim(-2.0, 2.0)
+    valley.set_xlabel("w₁ (along the valley)")
+    valley.set_ylabel("w₂ (across)")
+    valley.set_title("DIVERGES" if diverged else f"{steps} steps", color="tab:red" if diverged else "black")
+    valley.legend(loc="lower right", fontsize=7)
+
+    floor = 1e-8
+    curve.semilogy(np.arange(len(plain_losses)), np.maximum(plain_losses, floor), color="tab:gray",
+                   label="plain descent")
+    curve.semilogy(np.arange(len(losses)), np.maximum(losses, floor), color="tab:red", label="your settings")
+    curve.set_ylim(floor, max(1e3, float(np.nanmax(losses[np.isfinite(losses)])) if diverged else 1e2))
+    curve.set_xlabel("step")
+    curve.set_ylabel("loss (log scale)")
+    curve.set_title(f"loss; stable below lr {stability_limit(momentum):.3g}")
+    curve.legend(loc="upper right", fontsize=7)
+
+    rates = learning_rates(lr, final_lr, decay_type, steps)
+    schedule.plot(np.arange(1, steps + 1), rates, color="tab:red")
+    schedule.set_ylim(0, lr * 1.1)
+    schedule.set_xlabel("step")
+    schedule.set_title(f"learning rate ({decay_type or 'constant'})")
+    schedule.axhline(stability_limit(momentum), color="tab:gray", linestyle=":", linewidth=1)
+    return png(figure)
+
+
+def momentum_explorer(lr=0.02, momentum=0.0, decay_type=None, final_fraction=0.1, noise=0.0, steps=100):
+    """Sliders for the learning rate, momentum, schedule, final rate, gradient noise and steps."""
+    style = {"description_width": "initial"}
+    rate = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=-0.5, step=0.02, description="learning rate",
+                                  readout_format=".3f", style=style)
+    mom = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum", style=style)
+    decay = widgets.ToggleButtons(options=[("constant", None), ("linear decay", "linear"),
+                                           ("exponential decay", "exponential")], value=decay_type)
+    final = widgets.FloatLogSlider(value=final_fraction, base=10, min=-2, max=0, step=0.05,
+                                   description="final lr / lr", readout_format=".2f", style=style)
+    noisy = widgets.FloatSlider(value=noise, min=0.0, max=3.0, step=0.1, description="gradient noise", style=style)
+    count = widgets.IntSlider(value=steps, min=10, max=300, step=10, description="steps", style=style)
+    picture = image_widget()
+
+    def redraw(_=None):
+        picture.value = draw(rate.value, mom.value, decay.value, final.value, noisy.value, count.value)
+
+    controls = (rate, mom, decay, final, noisy, count)
+    for control in controls:
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([rate, mom, count]), widgets.HBox([decay, final, noisy]), picture])

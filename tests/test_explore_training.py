@@ -1,0 +1,107 @@
+"""The maths of the momentum-and-schedule explorer (notebook 07), and that its widget redraws."""
+import numpy as np
+import pytest
+
+from autograder.reference.training import lr_schedule
+from dlscratch.explore import training as tr
+from dlscratch.gradcheck import numerical_gradient
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_gradient_matches_a_numerical_gradient():
+    for point in [(0.3, -1.2), (-4.0, 1.0), (2.5, 0.01)]:
+        numeric = numerical_gradient(lambda w: float(tr.loss(w)), np.array(point))
+        np.testing.assert_allclose(tr.gradient(point), numeric, rtol=1e-7)
+
+
+def test_loss_broadcasts_over_grids_and_is_zero_only_at_the_origin():
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-2, 2, 3)), axis=-1)
+    surface = tr.loss(grid)
+    assert surface.shape == (3, 5)
+    assert surface[1, 2] == 0 and (np.delete(surface.ravel(), 7) > 0).all()
+
+
+@pytest.mark.parametrize("decay_type", tr.DECAY_TYPES)
+@pytest.mark.parametrize("steps", [1, 2, 7, 50])
+def test_learning_rates_are_the_notebooks_schedules(decay_type, steps):
+    """Closed forms (linspace, geomspace) give exactly the per-epoch decay the trainer applies."""
+    final_lr = None if decay_type is None else 0.03
+    rates = tr.learning_rates(0.2, final_lr, decay_type, steps)
+    np.testing.assert_allclose(rates, lr_schedule(0.2, final_lr, decay_type, steps), rtol=1e-12)
+    assert rates[0] == pytest.approx(0.2)
+    if decay_type is not None and steps > 1:
+        assert rates[-1] == pytest.approx(0.03)
+
+
+def test_plain_descent_follows_the_closed_form():
+    """Without momentum or noise each coordinate shrinks by (1 - lr c) per step."""
+    path = tr.descend(0.03, steps=40)
+    k = np.arange(41)[:, None]
+    np.testing.assert_allclose(path, np.array(tr.START) * (1 - 0.03 * tr.CURVATURES) ** k, rtol=1e-10)
+
+
+def test_momentum_step_by_hand():
+    """Two steps of v <- m v + lr g, w <- w - v, worked out separately."""
+    lr, m = 0.01, 0.9
+    w0 = np.array(tr.START)
+    v1 = lr * tr.gradient(w0)
+    w1 = w0 - v1
+    v2 = m * v1 + lr * tr.gradient(w1)
+    np.testing.assert_allclose(tr.descend(lr, m, steps=2), [w0, w1, w1 - v2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_stability_limit_separates_convergence_from_divergence(momentum):
+    limit = tr.stability_limit(momentum)
+    assert tr.loss(tr.descend(0.95 * limit, momentum, steps=3000)[-1]) < 1e-6
+    path = tr.descend(1.05 * limit, momentum, steps=3000)
+    assert len(path) < 3001 and np.abs(path[-1]).max() >= tr.BLOW_UP
+
+
+def test_momentum_crosses_the_valley_faster():
+    """At a learning rate that crawls along the shallow direction, momentum reaches a low loss much sooner."""
+    def steps_to(loss_level, momentum):
+        return int(np.argmax(tr.loss(tr.descend(0.02, momentum, steps=500)) < loss_level))
+
+    assert steps_to(1e-4, 0.8) * 4 < steps_to(1e-4, 0.0)
+
+
+def test_decay_settles_below_the_noise_floor():
+    """With noisy gradients a constant rate hovers; a decaying one ends lower (mean over seeds)."""
+    def final_loss(decay_type):
+        return np.mean([tr.loss(tr.descend(0.05, 0.5, decay_type, 0.005, 200, noise=1.0, seed=s)[-20:]).mean()
+                        for s in range(20)])
+
+    assert final_loss("exponential") * 3 < final_loss(None)
+    assert final_loss("linear") < final_loss(None)
+
+
+def test_noise_is_reproducible_and_changes_with_the_seed():
+    a, b = tr.descend(0.05, 0.5, noise=1.0, seed=3), tr.descend(0.05, 0.5, noise=1.0, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, tr.descend(0.05, 0.5, noise=1.0, seed=4))
+
+
+def test_unknown_schedule_is_refused():
+    with pytest.raises(ValueError, match="decay_type"):
+        tr.learning_rates(0.1, 0.01, "cosine", 10)
+
+
+def test_pictures_are_png_and_change_with_the_controls():
+    pictures = [tr.draw(0.02), tr.draw(0.02, 0.8), tr.draw(0.02, 0.8, "linear"), tr.draw(0.02, 0.8, "linear", 0.5),
+                tr.draw(0.02, 0.8, "linear", 0.5, 1.0), tr.draw(0.02, 0.8, "linear", 0.5, 1.0, 50), tr.draw(0.2)]
+    assert all(p.startswith(PNG) for p in pictures)
+    assert len(set(pictures)) == len(pictures)
+
+
+def test_widget_redraws_when_a_control_moves():
+    box = tr.momentum_explorer()
+    (rate, momentum, steps), (decay, final, noise) = (row.children for row in box.children[:2])
+    picture = box.children[2]
+    seen = [bytes(picture.value)]
+    for control, value in ((rate, 0.05), (momentum, 0.9), (steps, 50), (decay, "exponential"), (final, 0.3),
+                           (noise, 1.5)):
+        control.value = value
+        seen.append(bytes(picture.value))
+        assert seen[-1].startswith(PNG) and seen[-1] != seen[-2]
