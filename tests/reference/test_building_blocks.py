@@ -27,7 +27,7 @@ from autograder.reference.building_blocks import (
     permute_data,
 )
 
-from .mlp_gradcheck import network_gradients, numerical_gradient, operation_gradients
+from .gradients import network_gradients, numerical_gradient, operation_gradients
 
 RTOL, ATOL = 1e-6, 1e-8
 

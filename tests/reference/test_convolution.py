@@ -6,6 +6,8 @@ import pytest
 
 from autograder.reference import convolution as cv
 
+from .gradients import numerical_gradient
+
 # (x shape, w shape, stride, padding): the odd cases the issue names, plus non-square kernels
 CONV2D_CASES = [
     ((2, 3, 5, 6), (4, 3, 3, 3), 1, 1),          # several images, channels, non-square input
@@ -16,20 +18,6 @@ CONV2D_CASES = [
     ((1, 3, 4, 4), (2, 3, 4, 4), 1, 0),          # kernel as large as the input: 1x1 output
     ((1, 1, 3, 3), (1, 1, 3, 3), 1, 2),          # padding wider than a kernel's reach
 ]
-
-
-def numerical_gradient(f, array, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of ``array``."""
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + eps
-        up = f()
-        array[index] = saved - eps
-        down = f()
-        array[index] = saved
-        grad[index] = (up - down) / (2 * eps)
-    return grad
 
 
 def random_arrays(rng, *shapes):

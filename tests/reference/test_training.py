@@ -22,7 +22,7 @@ from autograder.reference.training import (
     softmax,
 )
 
-from .mlp_gradcheck import network_gradients, numerical_gradient, operation_gradients
+from .gradients import network_gradients, numerical_gradient, operation_gradients
 
 
 def random(shape, seed=0, scale=1.0):

@@ -1,4 +1,4 @@
-"""Numerical gradients for the tests of building_blocks.py and training.py.
+"""Numerical gradients for the reference tests (building blocks, training, convolution).
 
 Every analytic gradient is compared with central differences: bump one
 element up and down by ``delta``, re-run the forward pass, and divide the
