@@ -166,6 +166,7 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), kernel_log=None):
             tests[cell.metadata.nbgrader["grade_id"]] = hidden
 
     client = CappedNotebookClient(nb, km=SandboxedKernelManager(sandbox), timeout=limits.cell_timeout,
+                            shutdown_kernel="immediate",
                             allow_errors=True, interrupt_on_timeout=True, record_timing=False,
                             skip_cells_with_tag="", startup_timeout=120,
                             error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "",
@@ -175,8 +176,10 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), kernel_log=None):
     results = []
     output = kernel_log if kernel_log is not None else subprocess.DEVNULL
     try:
+        # The client did not create the kernel manager, so by default it would leave the kernel
+        # running when done: each graded notebook would leave a live kernel behind.
         async with client.async_setup_kernel(env=sandbox.environment(), cwd=sandbox.notebook_dir.as_posix(),
-                                             stdout=output, stderr=output):
+                                             stdout=output, stderr=output, cleanup_kc=True):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue

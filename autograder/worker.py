@@ -80,8 +80,26 @@ def grade(job):
                 (sandbox.notebook_dir / extra.name).write_bytes(extra.read_bytes())
         log = open(Path(workdir) / "kernel.log", "wb")
         results = asyncio.run(runner.run(nb, sandbox, skip_ids=skipped_ids(release_nb), kernel_log=log))
+        stop_leftover_children()
     nbformat.write(nb, job["graded"])
     return {"status": "graded", "cells": [r.__dict__ for r in results]}
+
+
+def stop_leftover_children():
+    """Kill any process this worker started that outlived its job (a kernel must never pile up)."""
+    import os
+    import signal
+    me = str(os.getpid())
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me:  # the parent's pid is the second field after the command name
+            try:
+                os.kill(int(entry.parent.name), signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def run_job(job_path):

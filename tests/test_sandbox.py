@@ -7,6 +7,8 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -102,3 +104,30 @@ def test_bubblewrap_alone_hides_the_instructor_files(tmp_path):
     assert "solutions" not in visible and "autograder" not in visible, visible
     seen = int(text.split("processes in sight:")[1].split()[0])
     assert seen <= 4, f"the kernel sees {seen} processes: the PID namespace is not private"
+
+
+def _processes_mentioning(text):
+    found = []
+    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in entry.read_bytes().decode(errors="replace"):
+                found.append(entry.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("use_bwrap", [True, False], ids=["bubblewrap", "guard-only"])
+def test_no_kernel_outlives_its_notebook(use_bwrap, tmp_path):
+    """Each graded notebook's kernel is shut down: a class of hundreds must not pile up kernels."""
+    if use_bwrap and not bwrap_available():
+        pytest.skip("bubblewrap is not usable here")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = sum(range(10))\nprint(x)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    sandbox = Sandbox(tmp_path / "work", use_bwrap=use_bwrap)
+    asyncio.run(runner.run(nb, sandbox))
+    assert "45" in "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    deadline = time.monotonic() + 10
+    while _processes_mentioning(str(sandbox.workdir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _processes_mentioning(str(sandbox.workdir)), "the kernel is still running after grading"
