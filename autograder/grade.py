@@ -29,6 +29,10 @@ from nbgrader.preprocessors import SaveAutoGrades
 from . import course
 from .sandbox import Limits, bwrap_available
 
+# nbgrader's own submission code trips a harmless SQLAlchemy autoflush warning
+# ("... not in session ...") when a submission is created; keep it off the instructor's screen
+warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
+
 GRADES_COLUMNS = ["student", "notebook", "exercise", "points", "max_points"]
 
 
@@ -219,8 +223,6 @@ def _record(job, result, seconds, log):
 
 def _record_zero(db_url, outcome):
     """A notebook that was not submitted, cannot be read or could not be graded scores zero."""
-    # nbgrader's own submission code trips an SQLAlchemy autoflush warning here; it is harmless
-    warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
     with Gradebook(db_url) as gb:
         submission = gb.update_or_create_submission(outcome.notebook, outcome.student)
         for notebook in submission.notebooks:
