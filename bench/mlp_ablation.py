@@ -49,6 +49,10 @@ After the first epoch the two runs are, in effect, two samples of the same
 training process, and the accuracy gap is partly luck. ``--noise-floor``
 measures how much: it adds a second PyTorch run whose initial weights are
 moved by one float32 step (one ulp) and prints its gap to the first.
+Early stopping magnifies that luck: a validation loss a hair higher on
+one side at epoch 20 keeps the model of epoch 10 there while the other
+trains on to 100. The "same-epoch gap" column therefore also compares the
+two sides at the last evaluation both reached, before any rollback.
 
 The epoch time is the wall time of one pass over the training data
 (shuffle, forward, backward, update); the evaluations are not in it. Only
@@ -316,6 +320,7 @@ class Result:
     accuracy: dict  # side -> test accuracy in %, one per seed
     epoch_times: dict  # side -> one list per seed of the seconds each training epoch took
     kept: dict  # side -> epoch of the model kept, one per seed
+    checkpoints: dict  # side -> one dict per seed: evaluated epoch -> test accuracy in % then
 
     def acc(self, side: str) -> float:
         return statistics.fmean(self.accuracy[side])
@@ -325,6 +330,19 @@ class Result:
 
     def floor(self) -> float | None:
         return self.acc("torch+1ulp") - self.acc("torch") if "torch+1ulp" in self.accuracy else None
+
+    def matched(self) -> tuple[list[int], float]:
+        """The gap between the two sides at the same epoch: the last evaluation
+        both reached, before any early-stopping rollback. It leaves out the one
+        yes/no decision (stop now or train on) that can turn a small
+        difference in validation loss into 10 epochs against 100.
+        Returns the epoch per seed and the mean gap over seeds."""
+        epochs, gaps = [], []
+        for ours, theirs in zip(self.checkpoints["ours"], self.checkpoints["torch"]):
+            epoch = max(set(ours) & set(theirs))
+            epochs.append(epoch)
+            gaps.append(ours[epoch] - theirs[epoch])
+        return epochs, statistics.fmean(gaps)
 
     def paired_times(self) -> list[tuple[float, float]]:
         """(ours, torch) seconds for every epoch that both sides ran: after one
@@ -363,9 +381,11 @@ def make_sides(row: Row, X_sample: np.ndarray, noise_floor: bool) -> dict:
 
 def train_side_by_side(sides: dict, row: Row, data, seed: int, eval_every: int):
     """Weidman's fit loop for every side, their epochs alternating.
-    Returns each side's epoch times and the epoch of the model it kept."""
+    Returns each side's epoch times, the epoch of the model it kept, and its
+    test accuracy at every evaluation (before any rollback)."""
     X_train, y_train, X_test, y_test = data
     times = {name: [] for name in sides}
+    checkpoints = {name: {} for name in sides}
     kept = {}  # side -> epoch of the model it went back to, once it stopped early
     for side in sides.values():
         side.start(row.epochs, seed)
@@ -379,25 +399,28 @@ def train_side_by_side(sides: dict, row: Row, data, seed: int, eval_every: int):
             started = time.perf_counter()
             side.train_epoch(X_train, y_train, BATCH_SIZE)
             times[name].append(time.perf_counter() - started)
+            if epoch % eval_every == 0:
+                checkpoints[name][epoch] = 100 * accuracy(side.predict(X_test), y_test)
             if epoch % eval_every == 0 and side.validate(X_test, y_test, epoch):
                 kept[name] = side.best_epoch
             else:
                 side.decay_lr()
-    return times, {name: kept.get(name, len(times[name])) for name in sides}
+    return times, {name: kept.get(name, len(times[name])) for name in sides}, checkpoints
 
 
 def run_row(row: Row, data, dataset: str, eval_every: int = EVAL_EVERY, noise_floor: bool = False,
             seeds: int = 1) -> Result:
     """Train the row once per shuffle seed (SEED, SEED + 1, ...); the initial
     weights are always those of SEED, as in the book."""
-    result = Result(dataset, row, {}, {}, {})
+    result = Result(dataset, row, {}, {}, {}, {})
     for seed in range(SEED, SEED + seeds):
         sides = make_sides(row, data[0], noise_floor)
-        times, kept = train_side_by_side(sides, row, data, seed, eval_every)
+        times, kept, checkpoints = train_side_by_side(sides, row, data, seed, eval_every)
         for name, side in sides.items():
             result.accuracy.setdefault(name, []).append(100 * accuracy(side.predict(data[2]), data[3]))
             result.epoch_times.setdefault(name, []).append(times[name])
             result.kept.setdefault(name, []).append(kept[name])
+            result.checkpoints.setdefault(name, []).append(checkpoints[name])
     return result
 
 
@@ -445,14 +468,16 @@ def print_header(dataset: str, n_train: int, n_test: int, noise_floor: bool, see
     print(f"\n{dataset}: {n_train} training and {n_test} test images"
           + (f"; accuracies are means over {seeds} shuffle seeds" if seeds > 1 else ""))
     print(f"{'row':>4} {'model':<40} {'book':>7} {'kept ours/torch':>17} {'acc ours':>9} {'acc torch':>9}"
-          f" {'gap pp':>7} {'s/epoch ours':>12} {'torch':>7} {'ratio':>6}" + (f" {'floor pp':>8}" if noise_floor else ""))
+          f" {'gap pp':>7} {'same-epoch gap':>15} {'s/epoch ours':>12} {'torch':>7} {'ratio':>6}" + (f" {'floor pp':>8}" if noise_floor else ""))
 
 
 def print_result(r: Result) -> None:
     kept = " ".join(f"{o}/{t}" for o, t in zip(r.kept["ours"], r.kept["torch"]))
     floor = f" {r.floor():>+8.2f}" if r.floor() is not None else ""
+    epochs, same_epoch_gap = r.matched()
+    same = f"{same_epoch_gap:+.2f} @{','.join(map(str, epochs))}"
     print(f"{r.row.key:>4} {r.row.what:<40} {r.row.book:>7} {kept:>17} {r.acc('ours'):>8.2f}%"
-          f" {r.acc('torch'):>8.2f}% {r.gap():>+7.2f} {r.time('ours'):>12.3f} {r.time('torch'):>7.3f}"
+          f" {r.acc('torch'):>8.2f}% {r.gap():>+7.2f} {same:>15} {r.time('ours'):>12.3f} {r.time('torch'):>7.3f}"
           f" {r.ratio():>6.2f}{floor}", flush=True)
 
 
@@ -467,10 +492,12 @@ def summary(results: list[Result], datasets: list[str]) -> str:
             best.append(f"{dataset} {top.acc('ours'):.2f}% (row {top.row.key})")
         else:
             best.append(f"{dataset} n/a (not present)")
+    same = max(results, key=lambda r: abs(r.matched()[1]))
     floors = [abs(r.floor()) for r in results if r.floor() is not None]
     floor = f" (PyTorch vs PyTorch+1ulp: largest {max(floors):.2f} pp)" if floors else ""
     return (f"SUMMARY: largest accuracy gap to PyTorch {abs(gap.gap()):.2f} pp ({gap.dataset} row {gap.row.key})"
-            f"{floor}; largest epoch-time ratio ours/PyTorch {slow.ratio():.2f}x ({slow.dataset} row {slow.row.key}); "
+            f"{floor}, {abs(same.matched()[1]):.2f} pp at the same epoch ({same.dataset} row {same.row.key}); "
+            f"largest epoch-time ratio ours/PyTorch {slow.ratio():.2f}x ({slow.dataset} row {slow.row.key}); "
             f"best test accuracy: {', '.join(best)}")
 
 
@@ -504,7 +531,8 @@ def main(argv=None) -> None:
     if not args.drift:
         print("book = the book's MNIST validation accuracy (* 6a/6b: the better of both decays); kept = epoch of "
               f"the model kept (the epochs run, unless early stopping went back {eval_every}); "
-              "floor = PyTorch+1ulp - PyTorch")
+              "same-epoch gap = ours - PyTorch at the last evaluation both reached (@ that epoch), before any "
+              "rollback; floor = PyTorch+1ulp - PyTorch")
 
     results = []
     datasets = args.datasets.split(",")
