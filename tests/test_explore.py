@@ -35,7 +35,7 @@ def test_error_curve_shows_truncation_then_round_off(name):
     assert forward[steps <= 1e-13].mean() > 100 * forward.min()   # round-off climbs back up
 
 
-@pytest.mark.parametrize("outer, inner", itertools.product(chain_rule.PIECES, repeat=2))
+@pytest.mark.parametrize("outer, inner", list(itertools.product(chain_rule.PIECES, repeat=2)))
 def test_chain_rule_agrees_with_the_numerical_derivative(outer, inner):
     x = np.linspace(-2, 2, 41)
     x = x[np.abs(x) > 0.05]   # leaky ReLU has a kink at 0
