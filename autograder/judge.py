@@ -27,6 +27,10 @@ from .kernel_side.probe import Probe
 class StudentCodeError(Exception):
     """The student's code raised, or is missing: the answer cannot be judged."""
 
+    def __init__(self, message, kind=""):
+        super().__init__(message)
+        self.kind = kind  # the name of the exception the student's code raised, if it raised one
+
 
 class KernelGone(StudentCodeError):
     """The student's kernel died or stopped answering."""
@@ -51,14 +55,23 @@ class SourceFunction:
         return self.source
 
 
-class Remote:
-    """An object that lives in the student's kernel: call it, read attributes, index it."""
+MAX_REMOTE_LENGTH = 10_000  # a student's object may claim at most this many items
 
-    def __init__(self, backend, handle, label, info):
+
+class Remote:
+    """An object that lives in the student's kernel: call it, read attributes, index it.
+
+    Reading gives plain data (or another Remote for what cannot cross);
+    `live(remote)` gives Remotes instead, for writing into the kernel's own
+    arrays and lists in place.
+    """
+
+    def __init__(self, backend, handle, label, info, keep=False):
         object.__setattr__(self, "_backend", backend)
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_label", label)
         object.__setattr__(self, "_info", info)
+        object.__setattr__(self, "_keep", keep)
 
     @property
     def type_name(self):
@@ -68,36 +81,80 @@ class Remote:
     def base_names(self):
         return list(self._info.get("mro", []))
 
+    def _request(self, message, label):
+        return self._backend.request({**message, "target": {"handle": self._handle}, "keep": self._keep}, label,
+                                     self._keep)
+
     def __call__(self, *args, **kwargs):
         label = f"{self._label}({_describe_args(args, kwargs)})"
-        return self._backend.request({"op": "call", "target": {"handle": self._handle},
-                                      "args": [_send(a) for a in args],
-                                      "kwargs": {k: _send(v) for k, v in kwargs.items()}}, label)
+        return self._request({"op": "call", "args": [_send(a) for a in args],
+                              "kwargs": {k: _send(v) for k, v in kwargs.items()}}, label)
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
-        return self._backend.request({"op": "getattr", "target": {"handle": self._handle},
-                                      "name": name}, f"{self._label}.{name}")
+        return self._request({"op": "getattr", "name": name}, f"{self._label}.{name}")
 
     def __setattr__(self, name, value):
-        self._backend.request({"op": "setattr", "target": {"handle": self._handle}, "name": name,
-                               "value": _send(value)}, f"{self._label}.{name} = ...")
+        self._request({"op": "setattr", "name": name, "value": _send(value)}, f"{self._label}.{name} = ...")
 
     def __getitem__(self, key):
-        return self._backend.request({"op": "getitem", "target": {"handle": self._handle},
-                                      "key": _send(key)}, f"{self._label}[{key!r}]")
+        return self._request({"op": "getitem", "key": _send(key)}, f"{self._label}[{describe(key)}]")
+
+    def __setitem__(self, key, value):
+        self._request({"op": "setitem", "key": _send(key), "value": _send(value)},
+                      f"{self._label}[{describe(key)}] = ...")
 
     def __len__(self):
-        return self._backend.request({"op": "len", "target": {"handle": self._handle}},
-                                     f"len({self._label})")
+        try:
+            length = self._backend.request({"op": "len", "target": {"handle": self._handle}}, f"len({self._label})")
+        except StudentCodeError as error:
+            if error.kind == "TypeError":  # no length at all (a generator): list() and numpy then iterate
+                raise TypeError(str(error)) from None
+            raise
+        if type(length) is not int or not 0 <= length <= MAX_REMOTE_LENGTH:
+            raise StudentCodeError(f"len({self._label}) is {describe(length)}, not a length up to "
+                                   f"{MAX_REMOTE_LENGTH}")
+        return length
 
     def __iter__(self):
-        for index in range(len(self)):
-            yield self[index]
+        """The items, fetched in one request (a generator is run to its end in the kernel)."""
+        return iter(self._request({"op": "list"}, f"the items of {self._label}"))
+
+    def __array__(self, *args, **kwargs):
+        raise StudentCodeError(f"{self._label} is a {self.type_name}, not a number or a numpy array")
 
     def __repr__(self):
         return f"<student's {self._label}: {self.type_name}>"
+
+
+def live(remote):
+    """The same kernel object, but what it gives back stays in the kernel as Remotes.
+
+        W = live(layer).params[0]    # the layer's own weight array, not a copy
+        W[...] = new_weights         # written in place, in the kernel
+        items = list(live(net).params())   # Remotes for what the generator yields
+    """
+    get = lambda attribute: object.__getattribute__(remote, attribute)  # noqa: E731
+    return Remote(get("_backend"), get("_handle"), get("_label"), get("_info"), keep=True)
+
+
+def renamed(remote, label):
+    """The same kernel object under a readable name, for the messages a student reads."""
+    get = lambda attribute: object.__getattribute__(remote, attribute)  # noqa: E731
+    return Remote(get("_backend"), get("_handle"), label, get("_info"), get("_keep"))
+
+
+def install(module):
+    """Run a trusted helper module (stand-ins for hidden tests) in the kernel; return it as a Remote.
+
+    The module must import nothing but numpy and the standard library. It is
+    installed afresh for each hidden test and dropped when the test ends.
+    """
+    import inspect
+    source = inspect.getsource(module)
+    name = module.__name__.rpartition(".")[2]
+    return _backend().request({"op": "install", "name": name, "source": source}, f"the stand-ins {name}")
 
 
 class _Student:
@@ -121,22 +178,35 @@ class Backend:
     def send(self, text, label):
         raise NotImplementedError
 
-    def request(self, message, label):
+    def forget(self):
+        """Drop every object the kernel keeps for the judge (at the end of each hidden test)."""
+        try:
+            self.request({"op": "forget"}, "releasing the hidden test's objects")
+        except StudentCodeError:
+            pass
+
+    def request(self, message, label, keep=False):
+        """Send one request; plain data comes back, or Remotes (made `live` when `keep`)."""
         reply = wire.loads(self.send(wire.dumps(message), label))
+        if type(reply) is not dict:
+            raise StudentCodeError(f"The reply to {label} was not a message the grader sends.")
         if "missing" in reply:
             raise StudentCodeError(
-                f"Your notebook does not define `{reply['missing']}`. Run the cell that defines it, "
+                f"Your notebook does not define `{str(reply['missing'])[:100]}`. Run the cell that defines it, "
                 "and keep the name exactly as the exercise gives it.")
         if "error" in reply:
-            error = reply["error"]
-            detail = f"\n\n{error['traceback']}" if error.get("traceback") else ""
-            raise StudentCodeError(f"{label} raised {error['type']}: {error['message']}{detail}")
-        return wire.decode(reply["ok"], lambda data: self._remote(data, label))
+            error = reply["error"] if type(reply["error"]) is dict else {}
+            kind, text = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:500]
+            detail = f"\n\n{str(error['traceback'])[-2500:]}" if error.get("traceback") else ""
+            raise StudentCodeError(f"{label} raised {kind}: {text}{detail}", kind)
+        return wire.decode(reply.get("ok"), lambda data: self._remote(data, label, keep))
 
-    def _remote(self, data, label):
-        if "handle" not in data:
+    def _remote(self, data, label, keep):
+        if type(data.get("handle")) is not int:
             raise wire.WireError("the kernel sent an object reference it may not send")
-        return Remote(self, int(data["handle"]), label, data)
+        mro = data.get("mro") if type(data.get("mro")) is list else []
+        info = {"type": str(data.get("type", "?"))[:200], "mro": [str(name)[:200] for name in mro[:50]]}
+        return Remote(self, data["handle"], label, info, keep)
 
 
 class LocalBackend(Backend):

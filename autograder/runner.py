@@ -6,29 +6,46 @@ its hidden part runs here, in the grader's own interpreter, reaching the
 student's functions only through `autograder.judge.student`. A test cell
 earns its points when its visible part ran without error in the kernel and
 its hidden part passed here. The kernel's own opinion never decides a grade.
+
+What the kernel sends back is bounded before it is read: messages above
+MAX_MESSAGE_BYTES are dropped by the socket itself, output is capped per cell
+and per notebook, and every call is refused once the notebook's time is up.
+Outputs of cells that ran after the first hidden test are withheld from the
+graded notebook, so that nothing the hidden tests told the kernel can be
+printed into the student's feedback.
 """
-import ast
 import asyncio
 import json
+import os
 import queue
-import subprocess
+import stat
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbgrader import utils as nbutils
 
 from . import judge
-from .sandbox import Sandbox
+from .kernel_side.boot import REPLY, REQUEST
+from .sandbox import IPC_INSIDE, Sandbox
 
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SKIP_TAG = "skip-when-grading"
 TIMEOUT_ENAME = "CellTimeoutError"
-OUTPUT_CAP = 2_000_000  # characters of output kept per cell
-CUT_NOTE = "\n[... more output was cut: a cell may print at most 2 MB while grading ...]\n"
+CELL_OUTPUT_CAP = 2_000_000  # characters of output kept per cell
+MAX_MESSAGE_BYTES = 128 * 2**20  # larger messages from the kernel are dropped unread
+SEND_TIMEOUT_MS = 5000
+MESSAGE_CAP = 3000  # characters of a verdict's message
+WITHHELD = ("(Outputs of the cells after the first hidden test are not kept while grading, so that "
+            "no hidden test can show up here. Run the notebook yourself to see them.)\n")
 
 
 @dataclass
@@ -52,35 +69,117 @@ def split_hidden(source):
     return "\n".join(visible), "\n".join(hidden)
 
 
+def capped_context():
+    """A zmq context whose sockets drop messages above MAX_MESSAGE_BYTES unread, and never reconnect.
+
+    A kernel whose connection was dropped cannot take messages any more, so
+    sending gives up after SEND_TIMEOUT_MS instead of waiting for it forever.
+    """
+    context = zmq.asyncio.Context()
+    context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+    context.setsockopt(zmq.RECONNECT_IVL, -1)
+    context.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
+    return context
+
+
+class CappedKernelClient(AsyncKernelClient):
+    def _context_default(self):
+        self._created_context = True
+        return capped_context()
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """An ipykernel started through the sandbox, talking over Unix sockets in its folder."""
+    """An ipykernel started through the sandbox, talking over Unix sockets.
+
+    Inside bubblewrap the sockets live in the sandbox's own small tmpfs; the
+    grader reaches them through /proc/PID/root once the kernel has made them.
+    The client's sockets drop oversized messages and never reconnect, so a
+    socket file that student code replaces later is never followed.
+    """
 
     def __init__(self, sandbox, **kwargs):
-        super().__init__(kernel_name="python3", transport="ipc",
-                         ip=(sandbox.workdir / "ipc" / "k").as_posix(),
-                         connection_file=(sandbox.workdir / "kernel.json").as_posix(), **kwargs)
-        (sandbox.workdir / "ipc").mkdir(exist_ok=True)
+        super().__init__(kernel_name="python3", transport="ipc", ip=sandbox.ipc_prefix(), context=capped_context(),
+                         connection_file=(sandbox.workdir / "kernel.json").as_posix(),
+                         client_factory=CappedKernelClient, **kwargs)
+        self._created_context = True  # shut the context down with the kernel
         self.sandbox = sandbox
 
     def format_kernel_cmd(self, extra_arguments=None):
+        # Interrupts travel as messages: a signal would reach bubblewrap, not the kernel, and end both.
+        self.kernel_spec.interrupt_mode = "message"
         return self.sandbox.kernel_command(self.connection_file)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        self.ip = await self._sockets_ready()
+
+    async def _sockets_ready(self, timeout=120):
+        """The socket prefix as the grader sees it, once the kernel has bound every socket."""
+        launcher = self.provisioner.process
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if launcher.poll() is not None:
+                raise RuntimeError(f"the sandboxed kernel exited at start-up with code {launcher.returncode}")
+            prefix = self._prefix_seen_from_here(launcher.pid)
+            if prefix and all(_is_socket(f"{prefix}-{port}") for port in self._ports()):
+                return prefix
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"the sandboxed kernel did not open its sockets within {timeout} s")
+
+    def _prefix_seen_from_here(self, launcher_pid):
+        if not self.sandbox.use_bwrap:
+            return self.sandbox.ipc_prefix()
+        child = _first_child(launcher_pid)  # bubblewrap's process inside the new namespaces
+        return f"/proc/{child}/root{IPC_INSIDE}/k" if child else None
+
+    def _ports(self):
+        return (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port)
+
+
+def _is_socket(path):
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _first_child(pid):
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid):
+            return int(entry.parent.name)
+    return None
 
 
 class CappedNotebookClient(NotebookClient):
-    """nbclient, keeping at most OUTPUT_CAP characters of output per cell.
+    """nbclient, keeping a bounded amount of output and no display updates or widget state.
 
     A cell that prints without end would otherwise fill the grader's memory;
-    what is cut is replaced by one line that says so.
+    what is cut is replaced by one line that says so. Display updates could
+    rewrite the outputs of earlier cells, so they are ignored.
     """
 
+    def __init__(self, nb, notebook_cap, **kwargs):
+        super().__init__(nb, store_widget_state=False, **kwargs)
+        self.notebook_cap, self.cell_sizes, self.total_size = notebook_cap, {}, 0
+
     def output(self, outs, msg, display_id, cell_index):
-        sizes = self.__dict__.setdefault("_output_sizes", {})
-        sizes[cell_index] = sizes.get(cell_index, 0) + len(json.dumps(msg["content"]))
-        if sizes[cell_index] > OUTPUT_CAP:
-            if not (outs and outs[-1].get("text") == CUT_NOTE):
-                outs.append(nbformat.v4.new_output("stream", name="stdout", text=CUT_NOTE))
+        size = len(json.dumps(msg["content"]))
+        self.cell_sizes[cell_index] = self.cell_sizes.get(cell_index, 0) + size
+        self.total_size += size
+        if self.cell_sizes[cell_index] > CELL_OUTPUT_CAP or self.total_size > self.notebook_cap:
+            note = (f"\n[... more output was cut: while grading, a cell may print at most "
+                    f"{CELL_OUTPUT_CAP // 10**6} MB and a notebook {self.notebook_cap // 2**20} MB ...]\n")
+            if not (outs and outs[-1].get("text") == note):
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
             return None
-        return super().output(outs, msg, display_id, cell_index)
+        return super().output(outs, msg, None, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        return None
 
 
 class KernelSession(judge.Backend):
@@ -100,25 +199,27 @@ class KernelSession(judge.Backend):
     async def call(self, text, label):
         if self.gone:
             raise judge.KernelGone(self.gone)
+        if self.remaining() <= 0:
+            raise judge.StudentCodeError(f"{label} was not called: the notebook's time limit had passed.")
         kc = self.client.kc
-        msg_id = kc.execute("", silent=True, store_history=False, allow_stdin=False,
-                            user_expressions={"r": f"__grader_probe__.serve({text!r})"})
-        timeout = min(self.call_timeout, max(self.remaining(), 1))
-        reply = await self.reply_to(msg_id, timeout)
+        request = kc.session.msg(REQUEST, {"request": text})
+        try:
+            kc.shell_channel.send(request)
+        except zmq.ZMQError:
+            self.gone = "The connection to your kernel was lost (did it send an answer far too large?)."
+            raise judge.KernelGone(self.gone) from None
+        timeout = min(self.call_timeout, self.remaining())
+        reply = await self.reply_to(request["header"]["msg_id"], timeout)
         if reply is None:
             await self.recover(f"{label} was still running after {timeout:.0f} s")
             raise judge.StudentCodeError(
                 f"{label} did not finish within {timeout:.0f} seconds. Look for an endless loop.")
-        result = reply["content"].get("user_expressions", {}).get("r", {})
-        if result.get("status") != "ok":
+        answer = reply["content"].get("reply") if reply["msg_type"] == REPLY else None
+        if type(answer) is not str:
             raise judge.StudentCodeError(
-                f"The grader could not reach your code to run {label} "
-                f"({result.get('ename', 'no reply')}: {result.get('evalue', '')}). "
+                f"The grader could not reach your code to run {label}. "
                 "Did your notebook replace or delete grader internals?")
-        try:
-            return ast.literal_eval(result["data"]["text/plain"])
-        except Exception as error:
-            raise judge.StudentCodeError(f"The reply to {label} was unreadable ({error}).")
+        return answer
 
     async def reply_to(self, msg_id, timeout):
         """The shell reply to `msg_id`, or None after `timeout` seconds; older replies are dropped."""
@@ -145,17 +246,41 @@ class KernelSession(judge.Backend):
             reply = await self.reply_to(self.client.kc.kernel_info(), 15)
         except judge.KernelGone:
             return
+        except zmq.ZMQError:
+            reply = None
         if reply is None:
             self.gone = f"{what}, and your kernel did not respond to an interrupt; grading stopped there."
             await km.shutdown_kernel(now=True)
 
 
-async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), kernel_log=None):
+class LogTail:
+    """A pipe for the kernel's own stdout and stderr that keeps only their last few kilobytes."""
+
+    def __init__(self, keep=16_000):
+        self.keep, self.data = keep, b""
+        self._read, self.write_end = os.pipe()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _drain(self):
+        with os.fdopen(self._read, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(65536):
+                self.data = (self.data + chunk)[-self.keep:]
+
+    def close_write_end(self):
+        if self.write_end is not None:
+            os.close(self.write_end)
+            self.write_end = None
+
+    def text(self):
+        return self.data.decode("utf-8", "replace")
+
+
+async def run(nb, sandbox: Sandbox, skip_ids=frozenset()):
     """Execute and judge `nb` in place; return a CellResult per autograded test cell.
 
     `skip_ids` are grade ids of locked cells not run while grading (widgets,
-    long demonstrations); `kernel_log` is a binary file for the kernel's own
-    stdout and stderr (start-up messages, sandbox errors).
+    long demonstrations).
     """
     limits = sandbox.limits
     deadline = time.monotonic() + limits.notebook_timeout
@@ -165,42 +290,50 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), kernel_log=None):
             cell.source, hidden = split_hidden(cell.source)
             tests[cell.metadata.nbgrader["grade_id"]] = hidden
 
-    client = CappedNotebookClient(nb, km=SandboxedKernelManager(sandbox), timeout=limits.cell_timeout,
-                            shutdown_kernel="immediate",
-                            allow_errors=True, interrupt_on_timeout=True, record_timing=False,
-                            skip_cells_with_tag="", startup_timeout=120,
-                            error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "",
-                                              "traceback": ["This cell did not finish within the time limit."]})
+    client = CappedNotebookClient(nb, limits.output_bytes, km=SandboxedKernelManager(sandbox),
+                                  timeout=limits.cell_timeout, shutdown_kernel="immediate",
+                                  allow_errors=True, interrupt_on_timeout=True, record_timing=False,
+                                  skip_cells_with_tag="", startup_timeout=120,
+                                  error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "",
+                                                    "traceback": ["This cell did not finish within the time limit."]})
     session = KernelSession(client, asyncio.get_running_loop(), deadline, limits.cell_timeout)
-    hidden_namespace = {"__name__": "__hidden_tests__"}
-    results = []
-    output = kernel_log if kernel_log is not None else subprocess.DEVNULL
+    results, ran, hidden_ran = [], 0, False
+    log = LogTail()
     try:
         # The client did not create the kernel manager, so by default it would leave the kernel
         # running when done: each graded notebook would leave a live kernel behind.
         async with client.async_setup_kernel(env=sandbox.environment(), cwd=sandbox.notebook_dir.as_posix(),
-                                             stdout=output, stderr=output, cleanup_kc=True):
+                                             stdout=log.write_end, stderr=log.write_end, cleanup_kc=True):
+            log.close_write_end()
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
                 if grade_id in skip_ids and not nbutils.is_grade(cell):
-                    cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
-                                                           text="(This cell is not run while grading.)\n")]
+                    cell.outputs = [_note("(This cell is not run while grading.)\n")]
                     continue
+                if ran == limits.max_cells and not session.gone:
+                    session.gone = (f"Your notebook has more than {limits.max_cells} code cells; "
+                                    "grading stopped there.")
                 if not session.gone:
                     await execute_cell(client, session, cell, index)
+                    ran += 1
                 if grade_id in tests:
-                    results.append(await judge_cell(session, cell, tests[grade_id], hidden_namespace))
+                    results.append(await judge_cell(session, cell, tests[grade_id], withhold=hidden_ran))
+                    hidden_ran = hidden_ran or bool(tests[grade_id].strip())
+                elif hidden_ran:
+                    cell.outputs = [_note(WITHHELD)]
     except DeadKernelError:
         session.gone = "Your kernel stopped (it crashed or was killed); nothing after this could be graded."
     except RuntimeError as error:
         if not results and not session.gone:
-            raise GradingError(f"could not start a sandboxed kernel: {error}") from error
+            raise GradingError(f"could not start a sandboxed kernel: {error}\n{log.text()[-3000:]}") from error
+    finally:
+        log.close_write_end()
     judged = {r.grade_id for r in results}
     for cell in nb.cells:  # test cells never reached: the kernel stopped before them
         if cell.cell_type == "code" and nbutils.is_grade(cell) and cell.metadata.nbgrader["grade_id"] not in judged:
-            results.append(verdict(cell, session.gone or "This cell was not reached."))
+            results.append(verdict(cell, session.gone or "This cell was not reached.", withhold=hidden_ran))
     return results
 
 
@@ -223,7 +356,7 @@ async def execute_cell(client, session, cell, index):
         await session.recover("This cell ran past its time limit")
 
 
-async def judge_cell(session, cell, hidden_source, namespace):
+async def judge_cell(session, cell, hidden_source, withhold):
     """Run the hidden part of one test cell here and fold the verdict into the cell's outputs."""
     visible_error = next((o for o in cell.outputs if o.output_type == "error"), None)
     message = ""
@@ -232,22 +365,27 @@ async def judge_cell(session, cell, hidden_source, namespace):
     elif visible_error is not None:
         message = visible_failure(visible_error)
     if not session.gone and hidden_source.strip():
-        hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source, namespace,
+        hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source,
                                                  cell.metadata.nbgrader["grade_id"])
         message = message or hidden_message
-    return verdict(cell, message)
+    return verdict(cell, message, withhold)
 
 
 def visible_failure(error):
-    name, value = error.get("ename", "Error"), error.get("evalue", "")
+    name, value = str(error.get("ename", "Error"))[:100], str(error.get("evalue", ""))
     if name == "NotImplementedError":
         return ("The visible test failed with NotImplementedError: this exercise is not answered yet. "
                 "Replace `raise NotImplementedError()` in its answer cell with your code.")
-    return f"The visible test failed: {name}: {value}"
+    return f"The visible test failed: {name}: {value[:500]}"
 
 
-def run_hidden(session, source, namespace, grade_id):
-    """Execute hidden tests in this trusted process; return '' or what went wrong."""
+def run_hidden(session, source, grade_id):
+    """Execute hidden tests in this trusted process; return '' or what went wrong.
+
+    Each test cell's hidden part gets a namespace of its own, and the kernel
+    drops every object it handed over once the part is done.
+    """
+    namespace = {"__name__": "__hidden_tests__"}
     try:
         code = compile(source, f"<hidden tests of {grade_id}>", "exec")
         with judge.use_backend(session):
@@ -259,37 +397,41 @@ def run_hidden(session, source, namespace, grade_id):
     except Exception as error:  # data of an unexpected kind, or a bug in the hidden test itself
         return (f"A hidden test could not use your answer ({type(error).__name__}: {error}). "
                 "If your answer looks right, tell your instructor.")
+    finally:
+        session.forget()
     return ""
 
 
-def verdict(cell, message):
+def verdict(cell, message, withhold=False):
     """Full points without a message, none with one; the cell's outputs are made to say so."""
     meta = cell.metadata.nbgrader
     points = float(meta["points"])
+    if len(message) > MESSAGE_CAP:
+        message = message[:MESSAGE_CAP] + " [...]"
     result = CellResult(meta["grade_id"], 0.0 if message else points, points, message)
-    normalise_outputs(cell, result)
+    normalise_outputs(cell, result, withhold)
     return result
 
 
-def normalise_outputs(cell, result):
+def normalise_outputs(cell, result, withhold=False):
     """Make nbgrader's reading of the outputs agree with the verdict, whatever the kernel printed.
 
     nbgrader scores a test cell from its outputs (an error or stderr means zero,
     a number as the last result means partial credit). The kernel's outputs are
-    the student's to shape, so they are turned into plain text, and the
-    verdict is added as the only error output.
+    the student's to shape, so they are turned into plain text (or withheld),
+    and the verdict is added as the only error output.
     """
-    kept = []
-    for out in cell.get("outputs", []):
+    kept = [_note(WITHHELD)] if withhold else []
+    for out in [] if withhold else cell.get("outputs", []):
         if out.output_type == "stream":
             kept.append(nbformat.v4.new_output("stream", name="stdout", text=out.text))
         elif out.output_type in ("display_data", "execute_result"):
             kept.append(nbformat.v4.new_output("display_data", data=out.get("data", {})))
-        elif out.output_type == "error" and result.message:
-            kept.append(out)
-    if result.message and not any(o.output_type == "error" for o in kept):
+    if result.message:
         kept.append(nbformat.v4.new_output("error", ename="NotPassed", evalue=result.message,
                                            traceback=[result.message]))
-    elif result.message:
-        kept.append(nbformat.v4.new_output("stream", name="stdout", text=result.message + "\n"))
     cell.outputs = kept
+
+
+def _note(text):
+    return nbformat.v4.new_output("stream", name="stdout", text=text)

@@ -4,15 +4,21 @@ Two lines of defence, both always on where the system allows:
 
 1. bubblewrap (`bwrap`, Debian package `bubblewrap`) starts the kernel in new
    mount, PID, network, IPC and user namespaces. Its filesystem holds only
-   the Python installation, the visible helper package, the data folders and
-   a private working folder: the reference package, the solutions, the
-   gradebook and other students' work do not exist in there. It has no
-   network but its own loopback and cannot see or signal other processes.
+   the Python installation, the visible helper package and the data folders,
+   read-only: the reference package, the solutions, the gradebook and other
+   students' work do not exist in there. Everything the kernel may write
+   (its working folder, home and temporary files) is one size-limited tmpfs,
+   and its sockets sit in a small tmpfs of their own that the grader reaches
+   through /proc/PID/root: no folder of the grader's disk is writable from
+   inside. It has no network but its own loopback and cannot see or signal
+   other processes.
 2. An audit hook inside the kernel (kernel_side/guard.py) refuses the same
    things at the Python level, and hard resource limits cap memory, CPU time
    and file size (kernel_side/boot.py).
 
-Wall-clock limits are enforced from outside by the runner.
+Grading without bubblewrap (the guard alone) is not a security boundary: the
+class grader refuses it unless the instructor asks for it explicitly.
+Wall-clock limits, output caps and reply caps are enforced from outside by the runner.
 """
 import os
 import shutil
@@ -31,13 +37,19 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/fonts", "/etc/mime.types", "/etc/localtim
              "/etc/ssl/certs", "/etc/nsswitch.conf")
 
 
+IPC_INSIDE = "/run/grader"      # the kernel's sockets and connection file, inside bubblewrap
+
+
 @dataclass
 class Limits:
     memory_bytes: int = 4 * 2**30
     cpu_seconds: int = 1800
     file_bytes: int = 256 * 2**20
-    cell_timeout: int = 120       # seconds for one cell or one hidden-test call
-    notebook_timeout: int = 900   # seconds for a whole notebook, start-up included
+    disk_bytes: int = 512 * 2**20  # everything the kernel writes, together (bubblewrap's tmpfs)
+    cell_timeout: int = 120        # seconds for one cell or one hidden-test call
+    notebook_timeout: int = 900    # seconds for a whole notebook, start-up included
+    output_bytes: int = 16 * 2**20  # output kept from one notebook, all cells together
+    max_cells: int = 400           # code cells run from one notebook
 
 
 @dataclass
@@ -54,7 +66,8 @@ class Sandbox:
         self.home = self.workdir / "home"
         self.notebook_dir = self.workdir / "notebook"
         self.lib = self.workdir / "lib"
-        for folder in (self.home, self.notebook_dir, self.lib, self.workdir / "tmp"):
+        self.ipc = self.workdir / "ipc"   # the kernel's sockets, when it runs without bubblewrap
+        for folder in (self.home, self.notebook_dir, self.lib, self.workdir / "tmp", self.ipc):
             folder.mkdir(parents=True, exist_ok=True)
         shutil.copytree(KERNEL_SIDE, self.lib / "grader_kernel", dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__"))
@@ -88,7 +101,7 @@ class Sandbox:
         limits = self.limits
         return {
             "read_roots": read_roots,
-            "write_roots": [self.workdir.as_posix()],
+            "write_roots": [f.as_posix() for f in (self.home, self.notebook_dir, self.workdir / "tmp")],
             "denied_modules": list(self.denied_modules),
             "hidden_roots": self.hidden_roots(),
             "guard": self.python_guard,
@@ -112,23 +125,30 @@ class Sandbox:
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "NUMBA_NUM_THREADS": "1",
             "LANG": "C.UTF-8",
-            "DLSCRATCH_GRADING": "1",
             "GRADER_SANDBOX": json.dumps(self.settings()),
         }
 
     # -- how the kernel starts -------------------------------------------------
+    def ipc_prefix(self):
+        """The socket path prefix written into the kernel's connection file."""
+        return f"{IPC_INSIDE}/k" if self.use_bwrap else (self.ipc / "k").as_posix()
+
+    def connection_file_inside(self, connection_file):
+        return f"{IPC_INSIDE}/kernel.json" if self.use_bwrap else str(connection_file)
+
     def kernel_command(self, connection_file):
         python = Path(sys.executable).as_posix()  # the venv's interpreter, so its packages load
-        kernel = [python, "-m", "grader_kernel.boot", "-f", str(connection_file),
+        kernel = [python, "-m", "grader_kernel.boot", "-f", self.connection_file_inside(connection_file),
                   "--HistoryManager.hist_file=:memory:"]
         if not self.use_bwrap:
             return kernel
-        return self.bwrap_prefix() + ["--"] + kernel
+        return self.bwrap_prefix(connection_file) + ["--"] + kernel
 
-    def bwrap_prefix(self):
+    def bwrap_prefix(self, connection_file):
+        limits, workdir = self.limits, self.workdir.as_posix()
         args = [shutil.which("bwrap"), "--unshare-all", "--die-with-parent", "--new-session",
                 "--cap-drop", "ALL", "--clearenv", "--proc", "/proc", "--dev", "/dev",
-                "--tmpfs", "/tmp"]
+                "--size", str(2**20), "--tmpfs", "/dev/shm", "--size", str(2**20), "--tmpfs", "/tmp"]
         for top in ("bin", "lib", "lib32", "lib64", "sbin"):
             path = Path("/") / top
             if path.is_symlink():
@@ -148,12 +168,20 @@ class Sandbox:
                     args += ["--tmpfs", hidden]
                 elif os.path.isfile(hidden):
                     args += ["--ro-bind", "/dev/null", hidden]
-        workdir = self.workdir.as_posix()
-        args += ["--bind", workdir, workdir, "--ro-bind", self.lib.as_posix(), self.lib.as_posix(),
+        # what the kernel may write: one tmpfs of limited size, at the same path as the grader's folder
+        args += ["--size", str(limits.disk_bytes), "--tmpfs", workdir]
+        for folder in (self.home, self.notebook_dir, self.workdir / "tmp"):
+            args += ["--dir", folder.as_posix()]
+        for data in sorted(self.notebook_dir.iterdir()):  # data files shipped with the notebook
+            if data.is_file():
+                args += ["--ro-bind", data.as_posix(), data.as_posix()]
+        args += ["--ro-bind", self.lib.as_posix(), self.lib.as_posix(),
+                 "--size", str(2**20), "--tmpfs", IPC_INSIDE,
+                 "--ro-bind", str(connection_file), self.connection_file_inside(connection_file),
                  "--chdir", self.notebook_dir.as_posix()]
         for key, value in self.environment().items():
             args += ["--setenv", key, value]
-        return args
+        return args + ["--remount-ro", "/dev", "--remount-ro", "/"]
 
 
 def bwrap_available():

@@ -15,7 +15,7 @@ import pytest
 
 from autograder import course, runner
 from autograder.kernel_side import guard
-from autograder.sandbox import Sandbox, bwrap_available
+from autograder.sandbox import Limits, Sandbox, bwrap_available
 
 ATTACKS = {
     "read the solutions": f"open({str(course.SOLUTIONS / '01_derivatives' / '01_derivatives.ipynb')!r}).read()",
@@ -25,7 +25,16 @@ ATTACKS = {
     "fork": "__import__('os').fork()",
     "open a connection": "__import__('socket').create_connection(('127.0.0.1', 9), timeout=1)",
     "signal the parent": "__import__('os').kill(__import__('os').getppid(), 0)",
+    "signal the parent with a pid that claims to be ours": "import os; os.kill(type('Pid', (int,), "
+                                                           "{'__eq__': lambda a, b: True})(os.getppid()), 0)",
     "write outside": f"open({str(course.REPO / 'pwned.txt')!r}, 'w')",
+    "open a database file": "__import__('sqlite3').connect('gradebook.db')",
+    "read every thread's frames": "__import__('sys')._current_frames()",
+    "spawn through multiprocessing": "import multiprocessing.util as m, os, sys; "
+                                     "m.spawnv_passfds(os.fsencode(sys.executable), [sys.executable, '-V'], [])",
+    "signal through a pidfd": "import os, signal; signal.pidfd_send_signal(os.pidfd_open(os.getppid()), 0)",
+    "queue a signal through ctypes": "import ctypes, os; ctypes.CDLL(None).sigqueue(os.getppid(), 0, 0)",
+    "load the process module afresh": "import sys; sys.modules.pop('_posixsubprocess'); import _posixsubprocess",
 }
 
 
@@ -35,6 +44,7 @@ def run_guarded(code, tmp_path):
         import sys
         sys.path.insert(0, {str(course.REPO / 'autograder' / 'kernel_side')!r})
         import guard
+        guard.remove_unaudited_process_calls()
         guard.install([sys.prefix, sys.base_prefix, "/usr"], [{str(tmp_path)!r}], ["autograder"],
                       [{str(course.REPO / 'autograder')!r}, {str(course.SOLUTIONS)!r}])
         try:
@@ -51,12 +61,15 @@ def run_guarded(code, tmp_path):
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_guard_blocks(attack, tmp_path):
     out = run_guarded(ATTACKS[attack], tmp_path)
-    assert out.startswith("BLOCKED") and "grading sandbox" in out, out
+    assert out.startswith("BLOCKED"), out
+    assert "grading sandbox" in out or "has no attribute" in out, out  # the guard's refusal, or a call taken away
     assert not (course.REPO / "pwned.txt").exists()
 
 
 @pytest.mark.parametrize("allowed", ["open('notes.txt', 'w').write('ok')", "import json, numpy",
-                                     "open(__import__('numpy').__file__).read(10)"])
+                                     "open(__import__('numpy').__file__).read(10)",
+                                     "__import__('sqlite3').connect(':memory:').execute('select 1')",
+                                     "import subprocess, multiprocessing, signal"])
 def test_guard_allows_ordinary_work(allowed, tmp_path):
     assert run_guarded(allowed, tmp_path) == "ALLOWED"
 
@@ -131,3 +144,32 @@ def test_no_kernel_outlives_its_notebook(use_bwrap, tmp_path):
     while _processes_mentioning(str(sandbox.workdir)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _processes_mentioning(str(sandbox.workdir)), "the kernel is still running after grading"
+
+
+@pytest.mark.skipif(not bwrap_available(), reason="bubblewrap is not usable here")
+def test_bubblewrap_keeps_every_write_in_a_small_tmpfs(tmp_path):
+    """Inside bubblewrap the kernel writes only to one size-limited tmpfs; the grader's disk gets nothing."""
+    source = """
+import os
+written = {}
+for folder in (os.environ["HOME"], os.environ["TMPDIR"], ".", "/tmp", "/dev/shm", "/", "/dev"):
+    written[folder] = 0
+    for index in range(8):
+        try:
+            with open(f"{folder}/fill-{index}", "wb") as handle:
+                handle.write(b"0" * 2**22)
+            written[folder] += 2**22
+        except OSError:
+            break
+print("WROTE", sum(written.values()), written["/"], written["/dev"])
+"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    sandbox = Sandbox(tmp_path / "work", limits=Limits(disk_bytes=12 * 2**20), use_bwrap=True, python_guard=False)
+    asyncio.run(runner.run(nb, sandbox))
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    total, root, dev = (int(n) for n in text.split("WROTE")[1].split())
+    assert 0 < total <= 12 * 2**20 + 2 * 2**20 and root == dev == 0, text   # 12 MB tmpfs + 1 MB each for /tmp, /dev/shm
+    on_host = [p for p in sandbox.workdir.rglob("*") if p.is_file() and "lib" not in p.relative_to(sandbox.workdir).parts
+               and p.name != "kernel.json"]
+    assert on_host == [], on_host

@@ -107,3 +107,97 @@ def test_objects_from_separate_lookups_work_together_in_a_notebook():
     finally:
         judge._caller_namespace = original
         judge._local_backends.pop(id(namespace))
+
+
+def test_live_objects_are_written_in_place():
+    """live() gives the kernel's own arrays, so the judge can see whether an object shares them."""
+    from autograder.judge import live
+
+    class Layer:
+        def __init__(self):
+            self.params = [np.zeros((2, 2)), np.zeros((1, 2))]
+            self.weight = self.params[0]          # shares the array
+
+        def gen(self):
+            yield from self.params
+
+    backend = LocalBackend({"Layer": Layer})
+    layer = backend.request({"op": "get", "name": "Layer"}, "Layer")()
+    live(layer).params[0][...] = np.full((2, 2), 3.0)
+    np.testing.assert_array_equal(layer.weight, np.full((2, 2), 3.0))
+    for handle in list(live(layer).gen()):
+        handle[:, 0] = 7.0
+    np.testing.assert_array_equal(layer.params[1], [[7.0, 0.0]])
+    assert [a.shape for a in list(layer.gen())] == [(2, 2), (1, 2)]   # a generator is listed in one request
+
+
+def test_a_remote_object_admits_no_absurd_length_and_is_no_array():
+    class Endless:
+        def __len__(self):
+            return 10 ** 15
+
+        def __getitem__(self, index):
+            return 0.0
+
+    backend = LocalBackend({"make": Endless})
+    endless = backend.request({"op": "get", "name": "make"}, "make")()
+    with pytest.raises(StudentCodeError, match="not a length"):
+        len(endless)
+    with pytest.raises(StudentCodeError, match="not a number or a numpy array"):
+        np.asarray(endless)
+
+
+def test_stand_ins_are_installed_fresh_and_forgotten_after_each_test():
+    from autograder.judge import install, use_backend
+    from autograder.stand_ins import building_blocks
+
+    backend = LocalBackend({})
+    with use_backend(backend):
+        module = install(building_blocks)
+    holder = module.ParameterHolder([np.ones(2)], [np.ones(2)])
+    assert holder.type_name == "ParameterHolder" and np.array_equal(holder.arrays[0], np.ones(2))
+    backend.forget()
+    with pytest.raises(StudentCodeError, match="earlier hidden test"):
+        holder.arrays
+
+
+def test_the_kernel_refuses_oversized_answers_and_shortens_messages(monkeypatch):
+    from autograder.kernel_side import probe as probe_module
+    from autograder.kernel_side.probe import Probe
+
+    def loud():
+        raise ValueError("secret " * 1000)
+
+    probe = Probe(lambda: {"big": lambda: np.zeros(1000), "loud": loud})
+    monkeypatch.setattr(wire, "MAX_ARRAY_BYTES", 4000)
+    reply = wire.loads(probe.serve(wire.dumps({"op": "call", "target": {"ref": "builtins:len"}, "args": [],
+                                               "kwargs": {}})))
+    assert "error" in reply   # len() without arguments: an error, not a crash
+    big = wire.loads(probe.serve(wire.dumps({"op": "get", "name": "big"})))["ok"]["handle"]
+    reply = wire.loads(probe.serve(wire.dumps({"op": "call", "target": {"handle": big}, "args": [], "kwargs": {}})))
+    assert "too large" in reply["error"]["message"]
+    loud_handle = wire.loads(probe.serve(wire.dumps({"op": "get", "name": "loud"})))["ok"]["handle"]
+    reply = wire.loads(probe.serve(wire.dumps({"op": "call", "target": {"handle": loud_handle}, "args": [],
+                                               "kwargs": {}})))["error"]
+    assert len(reply["message"]) < 320 and reply["message"].endswith("[...]")
+    monkeypatch.setattr(probe_module, "MAX_REPLY_CHARS", 100)
+    reply = wire.loads(probe.serve(wire.dumps({"op": "names"})))
+    assert reply == {"ok": ["big", "loud"]}          # small replies pass
+    probe._namespace = lambda: {f"name_{i}": i for i in range(100)}
+    assert "too large" in wire.loads(probe.serve(wire.dumps({"op": "names"})))["error"]["message"]
+
+
+def test_a_call_after_the_deadline_is_refused_without_reaching_the_kernel():
+    import asyncio
+    import time
+
+    from autograder.runner import KernelSession
+
+    class Unreachable:
+        @property
+        def kc(self):
+            raise AssertionError("the kernel was reached after the deadline")
+
+    session = KernelSession(Unreachable(), None, time.monotonic() - 1, call_timeout=60)
+    with pytest.raises(StudentCodeError, match="time limit had passed"):
+        asyncio.run(session.call('{"op": "names"}', "names()"))

@@ -4,15 +4,21 @@ Run as `python -m grader_kernel.boot -f CONNECTION_FILE` inside the sandbox,
 with the sandbox settings as JSON in the GRADER_SANDBOX environment variable.
 Everything here happens before the kernel accepts its first cell, so the
 student's code always runs limited, probed and guarded.
+
+The judge reaches the probe through a message type of its own on the shell
+channel (REQUEST), not through a name in the student's namespace or in
+builtins: the student's code cannot shadow it by defining a variable, and
+nothing in the namespace announces that a notebook is being graded.
 """
-import builtins
 import json
 import os
 import resource
 import sys
 
-from .guard import install
+from .guard import install, remove_unaudited_process_calls
 from .probe import Probe
+
+REQUEST, REPLY = "grader_request", "grader_reply"
 
 
 def set_limits(limits):
@@ -22,7 +28,19 @@ def set_limits(limits):
         resource.setrlimit(getattr(resource, name), (value, value))
 
 
-def main():
+def serve_probe(kernel, probe):
+    """Answer REQUEST messages on the shell channel with the probe's reply."""
+    def handle(stream, idents, parent):
+        request = parent.get("content", {}).get("request")
+        reply = probe.serve(request) if type(request) is str else '{"error": {"type": "WireError", ' \
+            '"message": "a request must be text", "traceback": ""}}'
+        kernel.session.send(stream, REPLY, {"reply": reply}, parent, idents)
+
+    kernel.shell_handlers[REQUEST] = handle
+
+
+def start():
+    """Set the kernel up; the settings stay in this frame, which is gone before student code runs."""
     settings = json.loads(os.environ.pop("GRADER_SANDBOX"))
     set_limits(settings["limits"])
 
@@ -31,12 +49,13 @@ def main():
     app = IPKernelApp.instance()
     app.initialize(sys.argv[1:])
     shell = app.shell
-    builtins.__grader_probe__ = Probe(lambda: shell.user_ns)
+    serve_probe(app.kernel, Probe(lambda: shell.user_ns))
     if settings["guard"]:
+        remove_unaudited_process_calls()
         install(settings["read_roots"], settings["write_roots"], settings["denied_modules"],
                 settings["hidden_roots"])
-    app.start()
+    return app
 
 
 if __name__ == "__main__":
-    main()
+    start().start()

@@ -1,8 +1,8 @@
 """How values cross between the trusted judge and the student's kernel.
 
 Only plain data crosses: None, booleans, numbers, strings, lists, tuples,
-dicts with string keys, and numeric numpy arrays sent as raw bytes with their
-dtype and shape. Nothing is ever pickled, so whatever the student's code did
+dicts with string keys, slices and the Ellipsis (for indexing), and numeric
+numpy arrays sent as raw bytes with their dtype and shape. Nothing is ever pickled, so whatever the student's code did
 to its own interpreter, the judge receives inert data and judges it with its
 own, untouched numpy.
 
@@ -15,6 +15,7 @@ and numpy, so the grader can ship it into the sandbox as a single file.
 """
 import base64
 import json
+import math
 
 import numpy as np
 
@@ -22,6 +23,7 @@ import numpy as np
 NUMERIC_KINDS = frozenset("biufc")
 MAX_DEPTH = 32
 MAX_ITEMS = 100_000
+MAX_ARRAY_BYTES = 64 * 2**20
 
 
 class WireError(ValueError):
@@ -36,8 +38,14 @@ def encode(value, store_handle, depth=0):
         return value
     if type(value) is complex:
         return {"complex": [value.real, value.imag]}
+    if value is Ellipsis:
+        return {"ellipsis": True}
+    if type(value) is slice and all(v is None or type(v) is int for v in (value.start, value.stop, value.step)):
+        return {"slice": [value.start, value.stop, value.step]}
     if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in NUMERIC_KINDS:
         array = np.asarray(value)
+        if array.nbytes > MAX_ARRAY_BYTES:
+            raise WireError(f"an array of {array.nbytes / 2**20:.0f} MB is too large to send")
         dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
         raw = array.astype(dtype, copy=False).tobytes(order="C")
         return {"array": base64.b64encode(raw).decode("ascii"), "dtype": dtype.str,
@@ -73,6 +81,13 @@ def decode(data, resolve_handle, depth=0):
     if "complex" in data:
         real, imag = _list(data["complex"])
         return complex(float(real), float(imag))
+    if "ellipsis" in data:
+        return Ellipsis
+    if "slice" in data:
+        parts = _list(data["slice"])
+        if len(parts) != 3 or not all(p is None or type(p) is int for p in parts):
+            raise WireError("a slice is three integers or None")
+        return slice(*parts)
     if "handle" in data or "ref" in data or "source" in data:
         return resolve_handle(data)
     raise WireError(f"unknown message part with keys {sorted(data)[:5]}")
@@ -91,8 +106,10 @@ def _decode_array(data):
     shape = tuple(int(n) for n in _list(data["shape"]))
     if any(n < 0 for n in shape):
         raise WireError("negative array dimension")
+    expected = dtype.itemsize * math.prod(shape)
+    if expected > MAX_ARRAY_BYTES:
+        raise WireError(f"an array of {expected / 2**20:.0f} MB is too large to receive")
     raw = base64.b64decode(str(data["array"]), validate=True)
-    expected = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
     if len(raw) != expected:
         raise WireError(f"array data has {len(raw)} bytes, expected {expected}")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
