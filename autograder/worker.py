@@ -11,6 +11,7 @@ worker only reads the gradebook; the parent is its single writer.
 """
 import asyncio
 import json
+import resource
 import sys
 import tempfile
 import traceback
@@ -20,7 +21,7 @@ import nbformat
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
                                     OverwriteCells, OverwriteKernelspec)
 
-from . import runner
+from . import inert, runner
 from .sandbox import Limits, Sandbox
 
 
@@ -45,6 +46,9 @@ def sanitise(nb, release_nb, resources):
     for preprocessor in (ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
                          OverwriteCells(add_missing_cells=True), CheckCellMetadata()):
         nb, resources = preprocessor.preprocess(nb, resources)
+        for cell in nb.cells:  # a pasted copy of a graded cell: DeduplicateIds leaves it an empty dict
+            if cell.metadata.get("nbgrader", None) == {}:
+                del cell.metadata["nbgrader"]
     return nbformat.from_dict(nb)  # cells nbgrader re-added hold plain dicts
 
 
@@ -64,10 +68,10 @@ def grade(job):
     try:
         nb = nbformat.read(job["submitted"], as_version=4)
         nbformat.validate(nb)
-    except Exception as error:
+    except Exception as error:  # the message never quotes the file: it could be anything
         return {"status": "unreadable",
-                "message": f"The submitted file is not a valid notebook ({type(error).__name__}: "
-                           f"{str(error)[:300]}). Open it in JupyterLab, save it again and resubmit."}
+                "message": f"The submitted file is not a valid notebook ({type(error).__name__}{_where(error)}). "
+                           "Open it in JupyterLab, save it again and resubmit."}
     resources = {"nbgrader": {"notebook": job["notebook"], "assignment": job["assignment"],
                               "student": job["student"], "db_url": job["db_url"]}}
     nb = sanitise(nb, release_nb, resources)
@@ -78,11 +82,18 @@ def grade(job):
         for extra in Path(job["release"]).parent.iterdir():  # data files shipped with the notebook
             if extra.is_file() and extra.suffix != ".ipynb":
                 (sandbox.notebook_dir / extra.name).write_bytes(extra.read_bytes())
-        log = open(Path(workdir) / "kernel.log", "wb")
-        results = asyncio.run(runner.run(nb, sandbox, skip_ids=skipped_ids(release_nb), kernel_log=log))
-        stop_leftover_children()
-    nbformat.write(nb, job["graded"])
+        try:
+            results = asyncio.run(runner.run(nb, sandbox, skip_ids=skipped_ids(release_nb)))
+        finally:
+            stop_leftover_children()
+    nbformat.write(inert.make_inert(nb, release_nb), job["graded"])
     return {"status": "graded", "cells": [r.__dict__ for r in results]}
+
+
+def _where(error):
+    """Where a JSON error is, as line and column: never the text found there."""
+    line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+    return f" at line {line}, column {column}" if isinstance(line, int) and isinstance(column, int) else ""
 
 
 def stop_leftover_children():
@@ -109,6 +120,7 @@ def run_job(job_path):
         result = grade(job)
     except Exception:
         result = {"status": "grader-error", "message": traceback.format_exc(limit=8)}
+    result["worker_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     job_path.with_suffix(".result.json").write_text(json.dumps(result))
 
 
