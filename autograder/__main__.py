@@ -4,6 +4,7 @@
     python -m autograder grade SUBMISSIONS --out OUT    grade a class (folder or .zip)
     python -m autograder grade --demo --out OUT         grade the bundled sample class
     python -m autograder export-student DIR              write the students' repository (for Binder)
+    python -m autograder review OUT                      open a graded class in nbgrader's formgrader
 """
 import argparse
 import shutil
@@ -26,6 +27,10 @@ def main(argv=None):
     export = commands.add_parser("export-student", help="write the students' repository into DIR")
     export.add_argument("target", help="a new, empty folder")
 
+    review = commands.add_parser("review", help="open a graded class in nbgrader's formgrader (JupyterLab)")
+    review.add_argument("out", help="the --out folder of a grading run")
+    review.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+
     grade = commands.add_parser("grade", help="grade a class of submissions")
     grade.add_argument("submissions", nargs="?", help="folder or .zip laid out as STUDENT/NN_topic/NN_topic.ipynb")
     grade.add_argument("--out", required=True, help="where grades.csv, feedback/ and the gradebook go")
@@ -39,13 +44,20 @@ def main(argv=None):
                        help="GiB of memory for one student's kernel")
     grade.add_argument("--db", default="", help="gradebook URL (default: sqlite file in OUT)")
     grade.add_argument("--sandbox", choices=["auto", "bwrap", "guard-only"], default="auto",
-                       help="bubblewrap isolation: when available (auto), required, or not used")
+                       help="bubblewrap isolation (auto and bwrap: required) or none (guard-only)")
+    grade.add_argument("--i-understand-unsafe", action="store_true", dest="unsafe",
+                       help="allow --sandbox guard-only, where student code is not isolated")
 
     args = parser.parse_args(argv)
     if args.command == "release":
         names = args.notebooks or course.assignments()
         course.release(names=names)
         print(f"Released {', '.join(names)} into {course.COURSE}")
+        return 0
+
+    if args.command == "review":
+        from .review import review
+        review(args.out, args.jupyter_args)
         return 0
 
     if args.command == "export-student":
@@ -68,7 +80,8 @@ def main(argv=None):
             parser.error(f"{submissions} does not exist")
     limits = Limits(memory_bytes=int(args.memory * 2**30), cell_timeout=args.cell_timeout,
                     notebook_timeout=args.timeout)
-    settings = Settings(jobs=max(1, args.jobs), limits=limits, db_url=args.db, sandbox=args.sandbox)
+    settings = Settings(jobs=max(1, args.jobs), limits=limits, db_url=args.db, sandbox=args.sandbox,
+                        unsafe=args.unsafe)
     _, outcomes = grade_class(submissions, out, settings)
     return 1 if any(o.status == "grader-error" for o in outcomes) else 0
 

@@ -9,16 +9,18 @@ gradebook OUT/gradebook.db with the autograded notebooks beside it.
 
 Each notebook is graded by its own worker process (see worker.py) with time
 and memory limits; this process is the only one that writes the gradebook.
+Whatever goes wrong with one student's notebook (in grading, recording or
+feedback) becomes that student's verdict; the rest of the class is graded.
 """
 import asyncio
 import csv
+import html
 import json
 import os
 import shutil
 import sys
 import time
 import warnings
-import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
-from . import course
+from . import course, inert, intake, review
 from .sandbox import Limits, bwrap_available
 
 # nbgrader's own submission code trips a harmless SQLAlchemy autoflush warning
@@ -41,7 +43,8 @@ class Settings:
     jobs: int = max(1, os.cpu_count() or 1)
     limits: Limits = field(default_factory=Limits)
     db_url: str = ""               # default: sqlite file in OUT
-    sandbox: str = "auto"          # "auto" (bubblewrap when it works), "bwrap" (required) or "guard-only"
+    sandbox: str = "auto"          # "auto"/"bwrap" (bubblewrap, required) or "guard-only" (needs `unsafe`)
+    unsafe: bool = False           # the instructor accepts grading without bubblewrap
     denied_modules: tuple = course.DENIED_WHILE_GRADING
 
 
@@ -49,7 +52,7 @@ class Settings:
 class Outcome:
     student: str
     notebook: str
-    status: str                     # graded, missing, unreadable, grader-error
+    status: str                     # graded, missing, refused, unreadable, grader-error
     seconds: float = 0.0
     message: str = ""
 
@@ -59,31 +62,32 @@ def grade_class(submissions, out, settings=Settings(), log=print):
     out.mkdir(parents=True, exist_ok=True)
     root = out / "nbgrader"
     db_url = settings.db_url or f"sqlite:///{out / 'gradebook.db'}"
-    use_bwrap = _decide_sandbox(settings.sandbox, log)
+    use_bwrap = decide_sandbox(settings.sandbox, settings.unsafe, log)
 
-    submissions = _unpack(Path(submissions), root / "submitted")
+    review.write_config(out, root, db_url)
     names = course.assignments()
+    found = intake.gather(Path(submissions), root / "submitted", names)
+    for note in found.notes:
+        log(f"  note: {note}")
     log(f"Preparing the gradebook from {course.SOLUTIONS} ({len(names)} notebooks) ...")
     course.release(release_directory=root / "release", db_url=db_url)
 
-    students = sorted(p.name for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not students:
-        raise SystemExit(f"No student folders in {submissions}: expected STUDENT_ID/NN_topic/NN_topic.ipynb")
+    students = found.students
+    submission_roots = sorted({str(path.parent.parent.parent) for path in found.notebooks.values()})
     jobs, outcomes = [], []
     for student in students:
-        for folder in sorted((submissions / student).iterdir()):
-            if folder.is_dir() and folder.name not in names:
-                log(f"  note: {student}/{folder.name} is not a course notebook; ignored")
         for name in names:
-            submitted = submissions / student / name / f"{name}.ipynb"
-            if submitted.exists():
-                jobs.append(_job(student, name, submitted, root, db_url, settings, use_bwrap, out))
+            if student in found.refused:
+                outcomes.append(Outcome(student, name, "refused", message=found.refused[student]))
+            elif (student, name) in found.notebooks:
+                jobs.append(_job(student, name, found.notebooks[student, name], root, db_url, settings,
+                                 use_bwrap, [str(out), *submission_roots]))
             else:
                 outcomes.append(Outcome(student, name, "missing", message=f"{name}.ipynb was not submitted"))
 
     started = time.monotonic()
     log(f"Grading {len(jobs)} notebooks of {len(students)} students with {settings.jobs} parallel workers "
-        f"({'bubblewrap sandbox' if use_bwrap else 'in-kernel guard only'}) ...")
+        f"({'bubblewrap sandbox' if use_bwrap else 'in-kernel guard only, NOT a security boundary'}) ...")
     with Gradebook(db_url) as gb:
         for student in students:
             gb.update_or_create_student(student)
@@ -91,7 +95,7 @@ def grade_class(submissions, out, settings=Settings(), log=print):
                                 outcomes.append(_record(job, result, seconds, log))))
     for outcome in outcomes:
         if outcome.status != "graded":
-            _record_zero(db_url, outcome)
+            _record_zero(db_url, outcome, log)
     elapsed = time.monotonic() - started
 
     _write_feedback(outcomes, root, out, db_url, settings.jobs, log)
@@ -100,60 +104,44 @@ def grade_class(submissions, out, settings=Settings(), log=print):
     log(score_table(rows, students, names))
     log(f"Graded {done} notebooks in {elapsed:.1f} s. Grades: {out / 'grades.csv'}; "
         f"feedback: {out / 'feedback'}")
-    problems = [o for o in outcomes if o.status == "grader-error"]
-    for o in problems:
-        log(f"GRADER ERROR for {o.student}/{o.notebook}:\n{o.message}")
+    for student, message in found.refused.items():
+        log(f"REFUSED {intake.shown(student)}: {message}")
+    for o in outcomes:
+        if o.status == "grader-error":
+            log(f"GRADER ERROR for {intake.shown(o.student)}/{o.notebook}:\n{o.message}")
     return rows, outcomes
 
 
-def _decide_sandbox(choice, log):
+UNSAFE_FLAG = "--i-understand-unsafe"
+
+
+def decide_sandbox(choice, unsafe, log):
+    """Whether to grade inside bubblewrap; without it, only when the instructor insists."""
     if choice == "guard-only":
+        if not unsafe:
+            raise SystemExit(f"--sandbox guard-only runs student code with only an in-kernel guard, which a "
+                             f"determined student can get around (to read the reference answers, write the "
+                             f"gradebook or stop the grader). Add {UNSAFE_FLAG} to grade that way anyway.")
+        log("WARNING: grading without bubblewrap: student code is not isolated from this machine.")
         return False
-    works = bwrap_available()
-    if choice == "bwrap" and not works:
-        raise SystemExit("bubblewrap is required but does not work here: install it "
-                         "(sudo apt install bubblewrap) or allow user namespaces.")
-    if not works:
-        log("WARNING: bubblewrap (bwrap) is not available; student code runs with the in-kernel guard "
-            "and resource limits only. Install it with: sudo apt install bubblewrap")
-    return works
+    if bwrap_available():
+        return True
+    raise SystemExit(
+        "bubblewrap (bwrap) cannot create a sandbox here, so grading stops: without it, student code is not "
+        "isolated from this machine. Install it (sudo apt install bubblewrap) and allow unprivileged user "
+        "namespaces (Debian: sudo sysctl -w kernel.unprivileged_userns_clone=1; Ubuntu 24.04 and later: "
+        "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0), or grade on a machine where it works. "
+        f"To grade without isolation anyway: --sandbox guard-only {UNSAFE_FLAG}")
 
 
-def _unpack(path, into):
-    """A folder is used as it is; a zip is extracted safely (no paths outside, bounded size)."""
-    if path.is_dir():
-        return path.resolve()
-    if not zipfile.is_zipfile(path):
-        raise SystemExit(f"{path} is neither a folder nor a zip file of submissions")
-    if into.exists():
-        shutil.rmtree(into)
-    into.mkdir(parents=True)
-    total = 0
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.infolist():
-            target = (into / member.filename).resolve()
-            if not target.is_relative_to(into.resolve()):
-                raise SystemExit(f"{path}: refusing the entry {member.filename!r}, which points outside")
-            total += member.file_size
-            if total > 2**30:
-                raise SystemExit(f"{path}: more than 1 GiB once unpacked; refusing it")
-        archive.extractall(into)
-    entries = [p for p in into.iterdir() if not p.name.startswith((".", "__MACOSX"))]
-    # a zip of one folder that holds the student folders
-    if len(entries) == 1 and entries[0].is_dir() and not any(
-            (entries[0] / n).is_dir() for n in course.assignments()):
-        return entries[0]
-    return into
-
-
-def _job(student, name, submitted, root, db_url, settings, use_bwrap, out):
+def _job(student, name, submitted, root, db_url, settings, use_bwrap, hidden_paths):
     graded = root / "autograded" / student / name / f"{name}.ipynb"
     graded.parent.mkdir(parents=True, exist_ok=True)
     return {"student": student, "assignment": name, "notebook": name, "submitted": str(submitted),
             "release": str(root / "release" / name / f"{name}.ipynb"), "graded": str(graded),
             "db_url": db_url, "limits": asdict(settings.limits), "use_bwrap": use_bwrap,
             "denied_modules": list(settings.denied_modules) + list(course.DENIED_FOR_NOTEBOOK.get(name, ())),
-            "hidden_paths": [str(out), str(submitted.parent.parent.parent)]}
+            "hidden_paths": hidden_paths}
 
 
 async def _run_all(jobs, settings, on_result):
@@ -200,42 +188,59 @@ async def _run_all(jobs, settings, on_result):
 
 
 def _record(job, result, seconds, log):
-    """Single writer: store a worker's verdicts in the gradebook with nbgrader's SaveAutoGrades."""
-    outcome = Outcome(job["student"], job["assignment"], result["status"], round(seconds, 2),
+    """Single writer: store a worker's verdicts in the gradebook with nbgrader's SaveAutoGrades.
+
+    A notebook that cannot be recorded becomes a grader error for that student alone.
+    """
+    outcome = Outcome(job["student"], job["assignment"], result.get("status", "grader-error"), round(seconds, 2),
                       result.get("message", ""))
-    with Gradebook(job["db_url"]) as gb:
-        gb.update_or_create_submission(job["assignment"], job["student"])
-    if result["status"] == "graded":
-        nb = nbformat.read(job["graded"], as_version=4)
-        resources = {"nbgrader": {"notebook": job["notebook"], "assignment": job["assignment"],
-                                  "student": job["student"], "db_url": job["db_url"]}}
-        SaveAutoGrades().preprocess(nb, resources)
-        with Gradebook(job["db_url"]) as gb:  # nbgrader's reading of the outputs must agree with the judge
-            for cell in result["cells"]:
-                stored = gb.find_grade(cell["grade_id"], job["notebook"], job["assignment"],
-                                       job["student"]).auto_score
-                if stored != cell["points"]:
-                    raise RuntimeError(f"gradebook disagrees for {job['student']}/{cell['grade_id']}: "
-                                       f"{stored} != {cell['points']}")
-    log(f"  {job['student']:<24} {job['assignment']:<22} {result['status']:<12} {seconds:5.1f} s")
+    try:
+        with Gradebook(job["db_url"]) as gb:
+            gb.update_or_create_submission(job["assignment"], job["student"])
+        if outcome.status == "graded":
+            _save_grades(job, result)
+    except Exception as error:
+        outcome.status = "grader-error"
+        outcome.message = f"the grades could not be recorded ({type(error).__name__}: {str(error)[:500]})"
+    log(f"  {intake.shown(job['student']):<24} {job['assignment']:<22} {outcome.status:<12} {seconds:5.1f} s")
     return outcome
 
 
-def _record_zero(db_url, outcome):
-    """A notebook that was not submitted, cannot be read or could not be graded scores zero."""
-    with Gradebook(db_url) as gb:
-        submission = gb.update_or_create_submission(outcome.notebook, outcome.student)
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                grade.auto_score = 0
-                grade.needs_manual_grade = outcome.status == "grader-error"
-            for comment in notebook.comments:
-                comment.auto_comment = outcome.message
-        gb.db.commit()
+def _save_grades(job, result):
+    nb = nbformat.read(job["graded"], as_version=4)
+    resources = {"nbgrader": {"notebook": job["notebook"], "assignment": job["assignment"],
+                              "student": job["student"], "db_url": job["db_url"]}}
+    SaveAutoGrades().preprocess(nb, resources)
+    with Gradebook(job["db_url"]) as gb:  # nbgrader's reading of the outputs must agree with the judge
+        for cell in result["cells"]:
+            stored = gb.find_grade(cell["grade_id"], job["notebook"], job["assignment"], job["student"]).auto_score
+            if stored != cell["points"]:
+                raise RuntimeError(f"gradebook disagrees for {cell['grade_id']}: {stored} != {cell['points']}")
+
+
+def _record_zero(db_url, outcome, log):
+    """A notebook that was not submitted, was refused, cannot be read or could not be graded scores zero."""
+    try:
+        with Gradebook(db_url) as gb:
+            submission = gb.update_or_create_submission(outcome.notebook, outcome.student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = outcome.status == "grader-error"
+                for comment in notebook.comments:
+                    comment.auto_comment = html.escape(outcome.message)  # the formgrader renders it as markdown
+            gb.db.commit()
+    except Exception as error:
+        log(f"  could not record a zero for {intake.shown(outcome.student)}/{outcome.notebook}: "
+            f"{type(error).__name__}: {str(error)[:300]}")
 
 
 def _write_feedback(outcomes, root, out, db_url, jobs, log):
-    """Feedback HTML per student and notebook, made by nbgrader's feedback step in parallel."""
+    """Feedback HTML per student and notebook, made by nbgrader's feedback step in parallel.
+
+    Each page carries a Content-Security-Policy; a page that cannot be made
+    becomes a plain page that says so.
+    """
     import concurrent.futures
     import multiprocessing
 
@@ -245,14 +250,24 @@ def _write_feedback(outcomes, root, out, db_url, jobs, log):
         target = feedback / outcome.student / f"{outcome.notebook}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         if outcome.status == "graded":
-            graded.append((outcome.student, outcome.notebook, str(root), db_url, str(target)))
+            graded.append((outcome, (outcome.student, outcome.notebook, str(root), db_url, str(target))))
         else:
             target.write_text(_plain_feedback(outcome))
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max(1, jobs), mp_context=context) as pool:
-        for problem in pool.map(_feedback_one, graded, chunksize=8):
+        futures = [(outcome, task, pool.submit(_feedback_one, task)) for outcome, task in graded]
+        for outcome, task, future in futures:
+            try:
+                problem = future.result()
+            except Exception as error:
+                problem = f"{type(error).__name__}: {error}"
             if problem:
-                log(problem)
+                log(f"  could not write feedback for {intake.shown(outcome.student)}/{outcome.notebook}: "
+                    f"{problem[-500:]}")
+                note = Outcome(outcome.student, outcome.notebook, "graded", message=(
+                    "Your notebook was graded (see your grades), but its feedback page could not be made. "
+                    "Ask your instructor for it."))
+                Path(task[-1]).write_text(_plain_feedback(note, zero=False))
 
 
 def _feedback_one(task):
@@ -262,42 +277,51 @@ def _feedback_one(task):
     result = api.generate_feedback(notebook, student)
     produced = Path(root) / "feedback" / student / notebook / f"{notebook}.html"
     if result["success"] and produced.exists():
-        shutil.copyfile(produced, target)
+        Path(target).write_text(inert.add_csp(produced.read_text()))
         return ""
-    return f"  could not write feedback for {student}/{notebook}: {(result.get('error') or '')[-500:]}"
+    return (result.get("error") or "nbgrader wrote no page")[-500:]
 
 
-def _plain_feedback(outcome):
-    import html
-    return (f"<!doctype html><meta charset='utf-8'><title>{html.escape(outcome.notebook)}</title>"
-            f"<h1>{html.escape(outcome.notebook)}: 0 points</h1>"
-            f"<p>{html.escape(outcome.message or outcome.status)}</p>")
+def _plain_feedback(outcome, zero=True):
+    title = html.escape(outcome.notebook)
+    return (f"<!doctype html><meta charset='utf-8'>"
+            f"<meta http-equiv='Content-Security-Policy' content=\"{inert.CSP}\"><title>{title}</title>"
+            f"<h1>{title}{': 0 points' if zero else ''}</h1><p>{html.escape(outcome.message or outcome.status)}</p>")
 
 
 def _export_grades(db_url, students, names, path):
     rows = []
     with Gradebook(db_url) as gb:
-        for student in students:
-            for name in names:
-                notebook = gb.find_notebook(name, name)
-                for cell in sorted(notebook.grade_cells, key=lambda c: c.id):
+        for name in names:
+            cells = sorted(gb.find_notebook(name, name).grade_cells, key=lambda c: c.id)
+            for student in students:
+                for cell in cells:
                     try:
-                        grade = gb.find_grade(cell.name, name, name, student)
-                        points = grade.score
+                        points = gb.find_grade(cell.name, name, name, student).score
                     except Exception:
                         points = 0.0
                     rows.append({"student": student, "notebook": name, "exercise": cell.name,
                                  "points": float(points or 0.0), "max_points": float(cell.max_score)})
+    order = {student: index for index, student in enumerate(students)}
+    rows.sort(key=lambda row: (order[row["student"]], names.index(row["notebook"])))
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, GRADES_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     return rows
+
+
+def spreadsheet_safe(value):
+    """A text cell that a spreadsheet would run as a formula (it starts with = + - @), quoted as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def score_table(rows, students, names):
     """Totals per student and notebook, as text."""
-    width = max([7] + [len(s) for s in students])
+    shown = {student: intake.shown(student) for student in students}
+    width = max([7] + [len(s) for s in shown.values()])
     header = f"{'student':<{width}} " + " ".join(f"{n[:14]:>14}" for n in names) + f" {'total':>14}"
     lines = [header, "-" * len(header)]
     for student in students:
@@ -307,5 +331,6 @@ def score_table(rows, students, names):
             most = sum(r["max_points"] for r in rows if r["student"] == student and r["notebook"] == name)
             cells.append(f"{got:6.1f} / {most:5.1f}")
             total, top = total + got, top + most
-        lines.append(f"{student:<{width}} " + " ".join(f"{c:>14}" for c in cells) + f" {total:6.1f} / {top:5.1f}")
+        lines.append(f"{shown[student]:<{width}} " + " ".join(f"{c:>14}" for c in cells)
+                     + f" {total:6.1f} / {top:5.1f}")
     return "\n".join(lines)

@@ -80,6 +80,8 @@ def test_grading_a_zip_with_broken_and_missing_work(tmp_path):
     with zipfile.ZipFile(archive, "w") as zipped:
         for path in folder.rglob("*"):
             zipped.write(path, path.relative_to(tmp_path))
+        zipped.writestr(f"class/mallory/{name}/{name}.ipynb", good.read_text())
+        zipped.writestr("class/mallory/../../escaped.txt", "outside")   # refuses mallory alone
     out = tmp_path / "out"
     done = run("grade", str(archive), "--out", str(out), "--jobs", "2")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -89,6 +91,24 @@ def test_grading_a_zip_with_broken_and_missing_work(tmp_path):
     assert "not a valid notebook" in (out / "feedback" / "bob" / f"{name}.html").read_text()
     assert "not submitted" in (out / "feedback" / "carol" / f"{name}.html").read_text()
     assert "99_not_a_notebook is not a course notebook" in done.stdout
+    assert scores[("mallory", name)][0] == 0 and "REFUSED mallory: your submission contains an unsafe path" in done.stdout
+    assert "unsafe path" in (out / "feedback" / "mallory" / f"{name}.html").read_text()
+    assert not (tmp_path / "escaped.txt").exists() and not (out / "escaped.txt").exists()
+
+
+def test_grading_without_bubblewrap_must_be_asked_for(tmp_path):
+    done = run("grade", str(tmp_path), "--out", str(tmp_path / "out"), "--sandbox", "guard-only")
+    assert done.returncode != 0 and "--i-understand-unsafe" in done.stdout + done.stderr
+
+
+def test_auto_refuses_where_bubblewrap_cannot_run(monkeypatch):
+    from autograder import grade
+    monkeypatch.setattr(grade, "bwrap_available", lambda: False)
+    for choice in ("auto", "bwrap"):
+        with pytest.raises(SystemExit, match="user namespaces") as refusal:
+            grade.decide_sandbox(choice, unsafe=False, log=print)
+        assert "--sandbox guard-only --i-understand-unsafe" in str(refusal.value)
+    assert grade.decide_sandbox("guard-only", unsafe=True, log=lambda *a: None) is False
 
 
 def test_clear_errors_for_bad_arguments(tmp_path):
