@@ -13,11 +13,10 @@ import nbformat
 import pytest
 
 from autograder import casebook, course, demo, submissions
-from autograder.casebook import cheats
 from autograder.grade import Settings, grade_class
 from autograder.sandbox import Limits
 
-TEST_LIMITS = Limits(memory_bytes=2 * 2**30, cell_timeout=20, notebook_timeout=300)
+TEST_LIMITS = Limits(memory_bytes=2 * 2**30, cell_timeout=20, notebook_timeout=300, disk_bytes=256 * 2**20)
 
 
 def graded_notebooks():
@@ -35,8 +34,8 @@ def slug(text):
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
 
 
-def class_cases(name):
-    """{student label: notebook} for every case of notebook `name`."""
+def class_cases(name, out="", bwrap=True):
+    """{student label: notebook} for every case of notebook `name` (graded into `out`)."""
     book = casebook.for_notebook(name)
     wrong = demo.wrong_everywhere(name)
     cases = {
@@ -49,9 +48,11 @@ def class_cases(name):
         cases[f"mutant-{index:02d}"] = submissions.build(name, [mutant.edit])
     for index, alternative in enumerate(book.ALTERNATIVES):
         cases[f"alternative-{index:02d}"] = submissions.build(name, alternative.edits)
+    cases["pasted"] = casebook.pasted_copies(cases["perfect"])
     baseline = cases["baseline"]
-    for cheat in cheats.ALL:
-        cases[f"cheat-{slug(cheat.name)}"] = cheat.apply(baseline)
+    for cheat in casebook.tricks():
+        if cheat.applies_to(name) and (bwrap or not cheat.needs_bwrap):
+            cases[f"cheat-{slug(cheat.name)}"] = cheat.apply(baseline, out)
     return cases
 
 
@@ -85,11 +86,18 @@ class GradedClass:
 def grade_cases(tmp_path_factory, sandbox, names):
     root = tmp_path_factory.mktemp(f"class-{sandbox}")
     for name in names:
-        for student, nb in class_cases(name).items():
+        for student, nb in class_cases(name, root / "out", bwrap=sandbox != "guard-only").items():
             path = root / "submitted" / student / name / f"{name}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, path)
-    settings = Settings(jobs=max(2, os.cpu_count() or 2), limits=TEST_LIMITS, sandbox=sandbox)
+    if "01_derivatives" in names:  # an id a spreadsheet would run, and a file that is no notebook
+        for student, content in (("=1+2", nbformat.writes(submissions.release_notebook("01_derivatives"))),
+                                 ("not-a-notebook", "root:x:0:0:root:/root:/bin/bash\n")):
+            path = root / "submitted" / student / "01_derivatives" / "01_derivatives.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+    settings = Settings(jobs=max(2, os.cpu_count() or 2), limits=TEST_LIMITS, sandbox=sandbox,
+                        unsafe=sandbox == "guard-only")
     grade_class(root / "submitted", root / "out", settings, log=lambda *a: None)
     return GradedClass(root / "out")
 

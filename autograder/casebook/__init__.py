@@ -4,8 +4,9 @@ For each notebook a module lists
   MUTANTS       realistic wrong answers, each naming the test cell that must lose its points;
   ALTERNATIVES  correct answers written differently, which must keep full marks;
   HARDCODED     an answer that only reproduces the visible checks' cases.
-cheats.py lists tricks that work on any notebook. The project's tests grade
-all of them, and the demo class is drawn from them.
+cheats.py lists tricks that work on any notebook, and attacks.py attacks on
+the grader itself. The project's tests grade all of them, and the demo class
+is drawn from them.
 """
 import importlib
 import importlib.util
@@ -41,6 +42,29 @@ class Alternative:
 def for_notebook(name):
     """The casebook module of notebook `name` (e.g. '01_derivatives')."""
     return importlib.import_module(f"{__name__}.{MODULES[name]}")
+
+
+def pasted_copies(nb):
+    """A correct notebook in which an answer cell and a test cell were copied and pasted, as JupyterLab does.
+
+    JupyterLab keeps nbgrader's metadata on a pasted copy, so two cells claim
+    one grade id; grading must take one of them and keep full marks.
+    """
+    import copy
+    from nbgrader import utils as nbutils
+    nb = copy.deepcopy(nb)
+    for is_kind in (nbutils.is_solution, nbutils.is_grade):
+        index = next(i for i, cell in enumerate(nb.cells) if is_kind(cell))
+        twin = copy.deepcopy(nb.cells[index])
+        twin.id = f"{twin.id}-pasted"[:64]
+        nb.cells.insert(index + 1, twin)
+    return nb
+
+
+def tricks():
+    """Every cheat and attack, each to be tried on the notebooks it names."""
+    from . import attacks, cheats
+    return cheats.ALL + attacks.ALL
 
 
 def has_casebook(name):

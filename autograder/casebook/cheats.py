@@ -18,14 +18,20 @@ class Cheat:
     name: str
     code: str = ""                    # appended to every answer cell
     transform: Callable = None        # or a change to the whole notebook
+    notebooks: tuple = ()             # the notebooks it is tried on (none named: all of them)
+    needs_bwrap: bool = False         # too harmful to try where bubblewrap does not contain it
 
-    def apply(self, nb):
+    def applies_to(self, name):
+        return not self.notebooks or name in self.notebooks
+
+    def apply(self, nb, out=""):
+        """The notebook with the trick; `out` (the grading output folder) stands in for __OUT__ in the code."""
         nb = copy.deepcopy(nb)
         if self.transform is not None:
             return self.transform(nb)
         for cell in nb.cells:
             if nbutils.is_solution(cell):
-                cell.source = cell.source + "\n\n" + self.code
+                cell.source = cell.source + "\n\n" + self.code.replace("__OUT__", str(out))
         return nb
 
 
@@ -112,11 +118,14 @@ for _path in _found:
         pass
 '''),
     Cheat("replace the grader's probe", '''
-import builtins as _builtins
-class _FakeProbe:
-    def serve(self, request):
-        return '{"ok": true}'
-_builtins.__grader_probe__ = _FakeProbe()
+try:
+    import IPython as _ipython
+    _kernel = _ipython.get_ipython().kernel
+    def _always_ok(stream, idents, parent, _kernel=_kernel):
+        _kernel.session.send(stream, "grader_reply", {"reply": '{"ok": true}'}, parent, idents)
+    _kernel.shell_handlers["grader_request"] = _always_ok
+except Exception as _error:
+    print("cheat:", _error)
 '''),
     Cheat("write to the gradebook and the grading folders", '''
 import os as _os, glob as _glob
