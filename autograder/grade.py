@@ -172,9 +172,12 @@ async def _run_all(jobs, settings, on_result):
             if answered.strip() == b"done" and result_file.exists():
                 result = json.loads(result_file.read_text())
             else:
+                hang = job_file.with_suffix(".hang.txt")
+                where = hang.read_text()[-3000:] if hang.exists() else ""
                 result = {"status": "grader-error",
                           "message": "the grading worker stopped or ran past its hard time limit "
-                                     "while grading this notebook; it was restarted"}
+                                     "while grading this notebook; it was restarted"
+                                     + (f"\nWhere it hung:\n{where}" if where.strip() else "")}
                 if worker.returncode is None:
                     worker.kill()
                 await worker.wait()

@@ -54,6 +54,7 @@ class CellResult:
     points: float
     max_points: float
     message: str = ""  # why points were lost; empty when full marks
+    hidden_message: str = ""  # what the hidden part alone found wrong (the tests check it catches every mutant)
 
 
 def split_hidden(source):
@@ -83,9 +84,19 @@ def capped_context():
 
 
 class CappedKernelClient(AsyncKernelClient):
+    """A client on a capped context, without the heartbeat thread.
+
+    Whether the kernel lives is asked of its manager (the process), so the
+    heartbeat only added a thread, which could hang for ever in a send to a
+    kernel already gone and then block the client's shutdown.
+    """
+
     def _context_default(self):
         self._created_context = True
         return capped_context()
+
+    def start_channels(self, shell=True, iopub=True, stdin=True, hb=True, control=True):
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -180,6 +191,22 @@ class CappedNotebookClient(NotebookClient):
 
     def _update_display_id(self, display_id, msg):
         return None
+
+    async def _check_raise_for_error(self, cell, cell_index, exec_reply):
+        """A cell whose reply says it failed shows an error, even if the kernel printed no traceback."""
+        content = (exec_reply or {}).get("content", {})
+        if content.get("status") == "error" and not any(o.get("output_type") == "error" for o in cell.outputs):
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename=str(content.get("ename") or "Error")[:100], evalue=str(content.get("evalue") or "")[:500],
+                traceback=["The cell failed, but the kernel showed no traceback."]))
+        return await super()._check_raise_for_error(cell, cell_index, exec_reply)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        """Note the time-out in the cell (nbclient only interrupts), so that the runner can act on it."""
+        if cell is not None:
+            cell.outputs.append(nbformat.v4.new_output("error", ename=TIMEOUT_ENAME, evalue="",
+                                                       traceback=[f"This cell did not finish within {timeout} s."]))
+        return await super()._async_handle_timeout(timeout, cell)
 
 
 class KernelSession(judge.Backend):
@@ -359,7 +386,7 @@ async def execute_cell(client, session, cell, index):
 async def judge_cell(session, cell, hidden_source, withhold):
     """Run the hidden part of one test cell here and fold the verdict into the cell's outputs."""
     visible_error = next((o for o in cell.outputs if o.output_type == "error"), None)
-    message = ""
+    message, hidden_message = "", ""
     if session.gone:
         message = session.gone
     elif visible_error is not None:
@@ -368,7 +395,9 @@ async def judge_cell(session, cell, hidden_source, withhold):
         hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source,
                                                  cell.metadata.nbgrader["grade_id"])
         message = message or hidden_message
-    return verdict(cell, message, withhold)
+    result = verdict(cell, message, withhold)
+    result.hidden_message = hidden_message[:MESSAGE_CAP]
+    return result
 
 
 def visible_failure(error):
@@ -376,6 +405,8 @@ def visible_failure(error):
     if name == "NotImplementedError":
         return ("The visible test failed with NotImplementedError: this exercise is not answered yet. "
                 "Replace `raise NotImplementedError()` in its answer cell with your code.")
+    if name == TIMEOUT_ENAME:
+        return "The visible test did not finish within the time limit. Look for an endless loop."
     return f"The visible test failed: {name}: {value[:500]}"
 
 

@@ -10,6 +10,7 @@ worker only reads the gradebook; the parent is its single writer.
     python -m autograder.worker --serve      read job paths on stdin, answer "done" per job
 """
 import asyncio
+import faulthandler
 import json
 import resource
 import sys
@@ -114,14 +115,40 @@ def stop_leftover_children():
 
 
 def run_job(job_path):
+    """Grade one job; the result (with this job's peak memory) goes beside the job file.
+
+    Should the job hang past its notebook time limit plus a minute, every
+    thread's stack is written to JOB.hang.txt, so that the class grader,
+    which then stops this worker, can say where it hung.
+    """
     job_path = Path(job_path)
     job = json.loads(job_path.read_text())
-    try:
-        result = grade(job)
-    except Exception:
-        result = {"status": "grader-error", "message": traceback.format_exc(limit=8)}
-    result["worker_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    reset_peak_memory()
+    with open(job_path.with_suffix(".hang.txt"), "w") as hang:
+        faulthandler.dump_traceback_later(job["limits"]["notebook_timeout"] + 60, file=hang)
+        try:
+            result = grade(job)
+        except Exception:
+            result = {"status": "grader-error", "message": traceback.format_exc(limit=8)}
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+    result["worker_peak_mb"] = peak_memory_mb()
     job_path.with_suffix(".result.json").write_text(json.dumps(result))
+
+
+def reset_peak_memory():
+    """Start this process's peak-memory count afresh (Linux), so that each job reports its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_memory_mb():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def serve():
