@@ -77,10 +77,11 @@ class GradedClass:
     def maximum(self, notebook):
         return sum(top for _, top in self.rows[("perfect", notebook)].values())
 
-    def messages(self, student, notebook):
+    def messages(self, student, notebook, key="message"):
+        """{exercise: why it lost its points}; key="hidden_message" gives what the hidden tests alone found."""
         result = self.out / "nbgrader" / "autograded" / student / notebook / f"{notebook}.job.result.json"
         data = json.loads(result.read_text())
-        return {cell["grade_id"]: cell["message"] for cell in data.get("cells", [])}
+        return {cell["grade_id"]: cell[key] for cell in data.get("cells", [])}
 
 
 def grade_cases(tmp_path_factory, sandbox, names):

@@ -53,10 +53,13 @@ def _mutant_cases():
 
 @pytest.mark.parametrize("name, index, mutant", _mutant_cases())
 def test_mutant_loses_its_exercise_points(graded, name, index, mutant):
+    """Lost by the hidden tests alone: a kernel that hides its visible failures must not save a mutant."""
     student = f"mutant-{index:02d}"
     points = graded.points(student, name)
     assert points[mutant.exercise] == 0, f"{mutant.why}: {points}"
     assert graded.messages(student, name)[mutant.exercise], "a lost exercise must say why"
+    assert graded.messages(student, name, "hidden_message")[mutant.exercise], \
+        f"{mutant.why}: only the visible test caught it"
 
 
 def _alternative_cases():

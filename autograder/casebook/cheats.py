@@ -10,6 +10,7 @@ import copy
 from dataclasses import dataclass
 from typing import Callable
 
+import nbformat
 from nbgrader import utils as nbutils
 
 
@@ -179,10 +180,102 @@ while True:
 '''),
 ]
 
+# Answers that lie about themselves, from other graders' bug trackers: each replaces every function
+# the student defined with one that returns the liar.
+_REPLACE_ANSWERS = '''
+for _name, _value in list(globals().items()):
+    if callable(_value) and getattr(_value, "__module__", None) == "__main__" and not _name.startswith("_") \\
+            and not isinstance(_value, type):
+        globals()[_name] = lambda *args, _liar=_liar, **kwargs: _liar()
+'''
+
+LYING_ANSWERS = [
+    Cheat("answers equal to everything", '''
+class _Equal:
+    def __eq__(self, other):
+        return True
+    __ne__ = lambda self, other: False
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__
+    def __bool__(self):
+        return True
+_liar = _Equal
+''' + _REPLACE_ANSWERS),
+    Cheat("an ndarray subclass that lies", '''
+import numpy as _np
+class _Liar(_np.ndarray):
+    def __eq__(self, other):
+        return _np.ones(_np.shape(other), bool)
+    __ne__ = lambda self, other: _np.zeros(_np.shape(other), bool)
+    def __sub__(self, other):
+        return _np.zeros(_np.shape(other)).view(_Liar)
+    __rsub__ = __add__ = __radd__ = __sub__
+    def __abs__(self):
+        return _np.zeros(self.shape)
+    def __array__(self, *args, **kwargs):
+        return _np.zeros(self.shape)
+    def tobytes(self, *args, **kwargs):
+        return _np.ones(self.shape).tobytes()
+    def astype(self, *args, **kwargs):
+        return self
+_liar = lambda: _np.full(3, 12345.0).view(_Liar)
+''' + _REPLACE_ANSWERS),
+    Cheat("numbers whose __array__ and __float__ lie", '''
+class _Lies:
+    def __array__(self, *args, **kwargs):
+        import numpy
+        return numpy.zeros(3)
+    def __float__(self):
+        return 0.0
+    __int__ = __index__ = lambda self: 0
+    def __len__(self):
+        return 3
+    def __getitem__(self, index):
+        return 0.0
+_liar = _Lies
+''' + _REPLACE_ANSWERS),
+]
+
+ENDING_AND_HIDING = [
+    Cheat("exit inside an answer", '''
+import sys as _sys, os as _os
+def _leave(*args, **kwargs):
+    try:
+        _sys.exit(0)
+    finally:
+        _os._exit(0)
+_liar = lambda: _leave()
+''' + _REPLACE_ANSWERS, notebooks=("01_derivatives", "06_building_blocks")),
+    Cheat("silence tracebacks", '''
+import sys as _sys, traceback as _traceback
+_sys.excepthook = lambda *args: None
+_traceback.format_exception = lambda *args, **kwargs: ["all tests passed"]
+_traceback.format_exc = lambda *args, **kwargs: "all tests passed"
+_traceback.extract_tb = lambda *args, **kwargs: []
+try:
+    get_ipython().showtraceback = lambda *args, **kwargs: print("All tests passed!")
+except NameError:
+    pass
+''', notebooks=("01_derivatives", "06_building_blocks")),
+]
+
 NOTEBOOK_CHEATS = [
     Cheat("delete the test cells", transform=_drop_test_cells),
     Cheat("empty the test cells", transform=_empty_test_cells),
     Cheat("turn test cells into ordinary cells", transform=_ungrade_test_cells),
 ]
 
-ALL = CODE_CHEATS + NOTEBOOK_CHEATS
+def _forge_passing_outputs(nb):
+    """Every test cell comes with outputs that say it passed, and prints so too."""
+    for cell in nb.cells:
+        if nbutils.is_grade(cell):
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="All tests passed!\n"),
+                            nbformat.v4.new_output("execute_result", data={"text/plain": str(cell.metadata.nbgrader["points"])},
+                                                   execution_count=1)]
+        elif nbutils.is_solution(cell):
+            cell.source += "\nprint('All tests passed!')\n"
+    return nb
+
+
+NOTEBOOK_CHEATS.append(Cheat("forge outputs that say all tests passed", transform=_forge_passing_outputs))
+
+ALL = CODE_CHEATS + LYING_ANSWERS + ENDING_AND_HIDING + NOTEBOOK_CHEATS
