@@ -39,7 +39,8 @@ def lab(tmp_path_factory):
     log = open(work.parent / "lab.log", "w")
     server = subprocess.Popen(
         [str(course.REPO / "scripts" / "lab"), "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={token}"],
+         f"--IdentityProvider.token={token}",  # a workspace of its own: one saved by another run could intrude
+         f"--LabApp.workspaces_dir={work.parent / 'workspaces'}"],
         env={**os.environ, "LAB_ROOT": str(work)}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
