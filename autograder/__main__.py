@@ -3,7 +3,7 @@
     python -m autograder release [NN_topic ...]        regenerate course/ from solutions/
     python -m autograder grade SUBMISSIONS --out OUT    grade a class (folder or .zip)
     python -m autograder grade --demo --out OUT         grade the bundled sample class
-    python -m autograder export-student DIR              write the students' repository (for Binder)
+    python -m autograder export-student DIR [--through NN]  write the students' repository (for Binder)
     python -m autograder review OUT                      open a graded class in nbgrader's formgrader
 """
 import argparse
@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import course
+from . import course, registry
 from .grade import Settings, grade_class
 from .sandbox import Limits
 
@@ -26,6 +26,7 @@ def main(argv=None):
 
     export = commands.add_parser("export-student", help="write the students' repository into DIR")
     export.add_argument("target", help="a new, empty folder")
+    export.add_argument("--through", metavar="NN", help="publish notebooks 01..NN only (default: all)")
 
     review = commands.add_parser("review", help="open a graded class in nbgrader's formgrader (JupyterLab)")
     review.add_argument("out", help="the --out folder of a grading run")
@@ -50,7 +51,7 @@ def main(argv=None):
 
     args = parser.parse_args(argv)
     if args.command == "release":
-        names = args.notebooks or course.assignments()
+        names = args.notebooks or registry.names()
         course.release(names=names)
         print(f"Released {', '.join(names)} into {course.COURSE}")
         return 0
@@ -62,7 +63,7 @@ def main(argv=None):
 
     if args.command == "export-student":
         from .export import export_student
-        print(f"Wrote the students' repository to {export_student(args.target)}")
+        print(f"Wrote the students' repository to {export_student(args.target, args.through)}")
         return 0
 
     out = Path(args.out)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import casebook, course, submissions
+from . import casebook, registry, submissions
 from .casebook import cheats
 
 
@@ -48,9 +48,7 @@ def write_class(folder):
     """Write the demo submissions as STUDENT/NN_topic/NN_topic.ipynb under `folder`."""
     folder = Path(folder)
     for student, make in STUDENTS.items():
-        for name in course.assignments():
-            if not casebook.has_casebook(name):
-                continue
+        for name in registry.names():
             path = folder / student / name / f"{name}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(make(name), path)

@@ -1,24 +1,31 @@
 """Write the students' repository: the student edition and what runs it, nothing else.
 
-    python -m autograder export-student DIR
+    python -m autograder export-student DIR [--through NN]
 
 DIR receives course/, the helper package dlscratch/, binder/, environment.yml,
 pyproject.toml, scripts/lab and scripts/setup, and a README made of the
 student guide. Solutions, hidden tests, the reference package and the
 grading tools stay behind. Push DIR to its own repository and point Binder
 at it.
+
+With --through NN only notebooks 01..NN go out, and the helper package
+without the modules that later notebooks publish (they hold answers of
+earlier ones; see autograder/registry.py): release a notebook when the one
+before it is due.
 """
 import re
 import shutil
 from pathlib import Path
 
-from . import course
+from . import course, registry
 
 COPIED = ("course", "dlscratch", "binder", "environment.yml", "pyproject.toml", "scripts/lab", "scripts/setup")
 LEFT_BEHIND = ("solutions", "autograder", "tests", "bench", ".ci", "scripts/test")
 
 
-def export_student(target):
+def export_student(target, through=None):
+    """Write the students' repository into the new folder `target`, with notebooks up to `through`."""
+    through = notebook_named(through) if through else registry.names()[-1]
     target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise SystemExit(f"{target} is not empty; choose a new folder")
@@ -31,9 +38,24 @@ def export_student(target):
             shutil.copytree(source, destination, ignore=ignore)
         else:
             shutil.copy2(source, destination)
+    released = registry.names()[:registry.names().index(through) + 1]
+    for folder in (target / "course").iterdir():
+        if folder.is_dir() and folder.name not in released:
+            shutil.rmtree(folder)
+    for module in registry.unpublished_after(through):
+        path = target.joinpath(*module.split("."))
+        shutil.rmtree(path) if path.is_dir() else path.with_suffix(".py").unlink()
     (target / "README.md").write_text(student_readme())
     (target / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n")
     return target
+
+
+def notebook_named(text):
+    """The notebook that `text` names: its folder name, or just its number ("07")."""
+    for name in registry.names():
+        if text in (name, name.split("_")[0]):
+            return name
+    raise SystemExit(f"--through {text}: no such notebook; choose one of {', '.join(registry.names())}")
 
 
 def student_readme():

@@ -28,14 +28,14 @@ import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
-from . import course, inert, intake, review
+from . import course, inert, intake, judge, registry, review
 from .sandbox import Limits, bwrap_available
 
 # nbgrader's own submission code trips a harmless SQLAlchemy autoflush warning
 # ("... not in session ...") when a submission is created; keep it off the instructor's screen
 warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
 
-GRADES_COLUMNS = ["student", "notebook", "exercise", "points", "max_points"]
+GRADES_COLUMNS = ["student", "notebook", "exercise", "points", "max_points", "seed"]
 
 
 @dataclass
@@ -45,7 +45,6 @@ class Settings:
     db_url: str = ""               # default: sqlite file in OUT
     sandbox: str = "auto"          # "auto"/"bwrap" (bubblewrap, required) or "guard-only" (needs `unsafe`)
     unsafe: bool = False           # the instructor accepts grading without bubblewrap
-    denied_modules: tuple = course.DENIED_WHILE_GRADING
 
 
 @dataclass
@@ -65,7 +64,7 @@ def grade_class(submissions, out, settings=Settings(), log=print):
     use_bwrap = decide_sandbox(settings.sandbox, settings.unsafe, log)
 
     review.write_config(out, root, db_url)
-    names = course.assignments()
+    names = registry.names()
     found = intake.gather(Path(submissions), root / "submitted", names)
     for note in found.notes:
         log(f"  note: {note}")
@@ -140,7 +139,7 @@ def _job(student, name, submitted, root, db_url, settings, use_bwrap, hidden_pat
     return {"student": student, "assignment": name, "notebook": name, "submitted": str(submitted),
             "release": str(root / "release" / name / f"{name}.ipynb"), "graded": str(graded),
             "db_url": db_url, "limits": asdict(settings.limits), "use_bwrap": use_bwrap,
-            "denied_modules": list(settings.denied_modules) + list(course.DENIED_FOR_NOTEBOOK.get(name, ())),
+            "denied_modules": list(registry.denied_while_grading(name)),
             "hidden_paths": hidden_paths}
 
 
@@ -292,11 +291,19 @@ def _plain_feedback(outcome, zero=True):
             f"<h1>{title}{': 0 points' if zero else ''}</h1><p>{html.escape(outcome.message or outcome.status)}</p>")
 
 
+def _exercise_order(name):
+    """{grade id: its place in the notebook}, so that grades.csv lists exercises as the notebook does."""
+    released = nbformat.read(course.COURSE / name / f"{name}.ipynb", as_version=4)
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in released.cells]
+    return {grade_id: index for index, grade_id in enumerate(ids) if grade_id}
+
+
 def _export_grades(db_url, students, names, path):
     rows = []
     with Gradebook(db_url) as gb:
         for name in names:
-            cells = sorted(gb.find_notebook(name, name).grade_cells, key=lambda c: c.id)
+            position = _exercise_order(name)
+            cells = sorted(gb.find_notebook(name, name).grade_cells, key=lambda c: position.get(c.name, len(position)))
             for student in students:
                 for cell in cells:
                     try:
@@ -304,7 +311,8 @@ def _export_grades(db_url, students, names, path):
                     except Exception:
                         points = 0.0
                     rows.append({"student": student, "notebook": name, "exercise": cell.name,
-                                 "points": float(points or 0.0), "max_points": float(cell.max_score)})
+                                 "points": float(points or 0.0), "max_points": float(cell.max_score),
+                                 "seed": judge.seed_for(student, name, cell.name)})
     order = {student: index for index, student in enumerate(students)}
     rows.sort(key=lambda row: (order[row["student"]], names.index(row["notebook"])))
     with open(path, "w", newline="") as handle:

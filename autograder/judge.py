@@ -16,6 +16,7 @@ JupyterLab, `student` reads the notebook's own namespace through the very
 same encoding, so hidden tests behave the same in both places.
 """
 import contextlib
+import hashlib
 import inspect
 
 import numpy as np
@@ -221,6 +222,33 @@ class LocalBackend(Backend):
 
 _active = None
 _local_backends = {}
+_seed = None
+
+
+def seed_for(student, notebook, exercise):
+    """The seed of one student's hidden test: the same at every regrade, another for every student."""
+    digest = hashlib.sha256(f"{student}\0{notebook}\0{exercise}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """Make `seeded_rng` draw from `seed` for a while (the runner does this for each hidden test)."""
+    global _seed
+    previous, _seed = _seed, seed
+    try:
+        yield seed
+    finally:
+        _seed = previous
+
+
+def seeded_rng():
+    """The generator a hidden test draws its random inputs from.
+
+    While grading, it is seeded from the student, the notebook and the
+    exercise; in a solution notebook run by hand, from 0.
+    """
+    return np.random.default_rng(0 if _seed is None else _seed)
 
 
 def _backend():

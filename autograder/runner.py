@@ -55,6 +55,7 @@ class CellResult:
     max_points: float
     message: str = ""  # why points were lost; empty when full marks
     hidden_message: str = ""  # what the hidden part alone found wrong (the tests check it catches every mutant)
+    seed: int = 0  # what the hidden part drew its random inputs from (judge.seed_for)
 
 
 def split_hidden(source):
@@ -178,16 +179,27 @@ class CappedNotebookClient(NotebookClient):
         self.notebook_cap, self.cell_sizes, self.total_size = notebook_cap, {}, 0
 
     def output(self, outs, msg, display_id, cell_index):
+        room = min(CELL_OUTPUT_CAP - self.cell_sizes.get(cell_index, 0), self.notebook_cap - self.total_size)
         size = len(json.dumps(msg["content"]))
-        self.cell_sizes[cell_index] = self.cell_sizes.get(cell_index, 0) + size
-        self.total_size += size
-        if self.cell_sizes[cell_index] > CELL_OUTPUT_CAP or self.total_size > self.notebook_cap:
+        if size > room:
+            text = msg["content"].get("text") if msg["msg_type"] == "stream" else None
+            if isinstance(text, str) and room > 1000:  # keep the start of what was printed
+                msg = {**msg, "content": {**msg["content"], "text": text[:room - 1000]}}
+                self._count(cell_index, room)
+                super().output(outs, msg, None, cell_index)
+            else:
+                self._count(cell_index, room)
             note = (f"\n[... more output was cut: while grading, a cell may print at most "
                     f"{CELL_OUTPUT_CAP // 10**6} MB and a notebook {self.notebook_cap // 2**20} MB ...]\n")
             if not (outs and outs[-1].get("text") == note):
                 outs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
             return None
+        self._count(cell_index, size)
         return super().output(outs, msg, None, cell_index)
+
+    def _count(self, cell_index, size):
+        self.cell_sizes[cell_index] = self.cell_sizes.get(cell_index, 0) + max(size, 0)
+        self.total_size += max(size, 0)
 
     def _update_display_id(self, display_id, msg):
         return None
@@ -303,11 +315,11 @@ class LogTail:
         return self.data.decode("utf-8", "replace")
 
 
-async def run(nb, sandbox: Sandbox, skip_ids=frozenset()):
+async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook=""):
     """Execute and judge `nb` in place; return a CellResult per autograded test cell.
 
     `skip_ids` are grade ids of locked cells not run while grading (widgets,
-    long demonstrations).
+    long demonstrations); `student` and `notebook` seed the hidden tests.
     """
     limits = sandbox.limits
     deadline = time.monotonic() + limits.notebook_timeout
@@ -346,7 +358,8 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset()):
                     await execute_cell(client, session, cell, index)
                     ran += 1
                 if grade_id in tests:
-                    results.append(await judge_cell(session, cell, tests[grade_id], withhold=hidden_ran))
+                    seed = judge.seed_for(student, notebook, grade_id)
+                    results.append(await judge_cell(session, cell, tests[grade_id], hidden_ran, seed))
                     hidden_ran = hidden_ran or bool(tests[grade_id].strip())
                 elif hidden_ran:
                     cell.outputs = [_note(WITHHELD)]
@@ -383,7 +396,7 @@ async def execute_cell(client, session, cell, index):
         await session.recover("This cell ran past its time limit")
 
 
-async def judge_cell(session, cell, hidden_source, withhold):
+async def judge_cell(session, cell, hidden_source, withhold, seed):
     """Run the hidden part of one test cell here and fold the verdict into the cell's outputs."""
     visible_error = next((o for o in cell.outputs if o.output_type == "error"), None)
     message, hidden_message = "", ""
@@ -393,10 +406,12 @@ async def judge_cell(session, cell, hidden_source, withhold):
         message = visible_failure(visible_error)
     if not session.gone and hidden_source.strip():
         hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source,
-                                                 cell.metadata.nbgrader["grade_id"])
+                                                 cell.metadata.nbgrader["grade_id"], seed)
+        if hidden_message:
+            hidden_message += f"\n(The hidden tests drew their inputs with seed {seed}.)"
         message = message or hidden_message
     result = verdict(cell, message, withhold)
-    result.hidden_message = hidden_message[:MESSAGE_CAP]
+    result.hidden_message, result.seed = hidden_message[:MESSAGE_CAP], seed
     return result
 
 
@@ -410,16 +425,17 @@ def visible_failure(error):
     return f"The visible test failed: {name}: {value[:500]}"
 
 
-def run_hidden(session, source, grade_id):
+def run_hidden(session, source, grade_id, seed=0):
     """Execute hidden tests in this trusted process; return '' or what went wrong.
 
-    Each test cell's hidden part gets a namespace of its own, and the kernel
-    drops every object it handed over once the part is done.
+    Each test cell's hidden part gets a namespace of its own and draws its
+    random inputs from `seed`, and the kernel drops every object it handed
+    over once the part is done.
     """
     namespace = {"__name__": "__hidden_tests__"}
     try:
         code = compile(source, f"<hidden tests of {grade_id}>", "exec")
-        with judge.use_backend(session):
+        with judge.use_backend(session), judge.seeded(seed):
             exec(code, namespace)
     except AssertionError as error:
         return f"A hidden test failed: {error}"

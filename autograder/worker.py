@@ -84,7 +84,7 @@ def grade(job):
             if extra.is_file() and extra.suffix != ".ipynb":
                 (sandbox.notebook_dir / extra.name).write_bytes(extra.read_bytes())
         try:
-            results = asyncio.run(runner.run(nb, sandbox, skip_ids=skipped_ids(release_nb)))
+            results = asyncio.run(runner.run(nb, sandbox, skipped_ids(release_nb), job["student"], job["notebook"]))
         finally:
             stop_leftover_children()
     nbformat.write(inert.make_inert(nb, release_nb), job["graded"])

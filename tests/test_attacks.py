@@ -12,7 +12,7 @@ import pytest
 
 from autograder import inert
 
-from conftest import TEST_LIMITS, graded_notebooks, slug
+from grading_cases import TEST_LIMITS, graded_notebooks, slug
 
 FIRST = "01_derivatives"
 pytestmark = pytest.mark.skipif(FIRST not in graded_notebooks(), reason="the attacks are tried on notebook 01")
@@ -132,3 +132,12 @@ def test_an_unreadable_notebook_is_not_quoted_back(graded):
     assert "root:x" not in outcome["message"] and "bin/bash" not in outcome["message"], outcome["message"]
     feedback = (graded.out / "feedback" / "not-a-notebook" / f"{FIRST}.html").read_text()
     assert "root:x" not in feedback
+
+
+def test_a_module_published_later_cannot_be_read_earlier(graded):
+    """dlscratch.framework holds notebook 06's answers: while 06 is graded it is neither importable nor readable."""
+    if "06_building_blocks" not in graded_notebooks():
+        pytest.skip("06_building_blocks is not graded in this run")
+    lines = printed(graded_notebook(graded, "read a module that a later notebook publishes", "06_building_blocks"))
+    assert any(line.startswith("cheat: ") for line in lines), lines
+    assert not any(line.startswith("cheat: took") and not line.startswith("cheat: took 0 ") for line in lines), lines

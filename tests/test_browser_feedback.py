@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 
 from autograder.casebook import attacks
 
-from conftest import slug
+from grading_cases import slug
 from test_browser import CHROMIUM, free_port
 
 pytestmark = pytest.mark.browser

@@ -7,9 +7,9 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import course, submissions
+from autograder import casebook, course, submissions
 
-from conftest import graded_notebooks
+from grading_cases import graded_notebooks
 
 NAMES = graded_notebooks()
 
@@ -22,7 +22,7 @@ def run(*args, cwd=course.REPO):
 def read_grades(out):
     with open(out / "grades.csv", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert reader.fieldnames == ["student", "notebook", "exercise", "points", "max_points"]
+        assert reader.fieldnames == ["student", "notebook", "exercise", "points", "max_points", "seed"]
         return list(reader)
 
 
@@ -94,6 +94,23 @@ def test_grading_a_zip_with_broken_and_missing_work(tmp_path):
     assert scores[("mallory", name)][0] == 0 and "REFUSED mallory: your submission contains an unsafe path" in done.stdout
     assert "unsafe path" in (out / "feedback" / "mallory" / f"{name}.html").read_text()
     assert not (tmp_path / "escaped.txt").exists() and not (out / "escaped.txt").exists()
+
+
+def test_grading_twice_gives_the_same_grades_file(tmp_path):
+    """Hidden tests draw their inputs from seeds fixed per student, notebook and exercise."""
+    name = NAMES[0]
+    book = casebook.for_notebook(name)
+    for student, nb in (("alice", submissions.build(name, [book.MUTANTS[0].edit])),
+                        ("bob", submissions.build(name, [m.edit for m in book.MUTANTS[1::3]]))):
+        path = tmp_path / "class" / student / name / f"{name}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    for run_number in (1, 2):
+        done = run("grade", str(tmp_path / "class"), "--out", str(tmp_path / f"out{run_number}"), "--jobs", "2")
+        assert done.returncode == 0, done.stdout + done.stderr
+    first, second = ((tmp_path / f"out{n}" / "grades.csv").read_text() for n in (1, 2))
+    assert first == second
+    assert {row["seed"] for row in read_grades(tmp_path / "out1")} != {""}
 
 
 def test_grading_without_bubblewrap_must_be_asked_for(tmp_path):

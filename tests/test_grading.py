@@ -9,24 +9,9 @@ import pytest
 
 from autograder import casebook, course, submissions
 
-from conftest import graded_notebooks, slug
+from grading_cases import graded_notebooks, slug
 
 NOTEBOOKS = graded_notebooks()
-
-
-def test_test_cells_match_the_casebook():
-    """Every exercise has at least two mutants and one alternative on record."""
-    for name in NOTEBOOKS:
-        book = casebook.for_notebook(name)
-        release = submissions.release_notebook(name)
-        exercises = [c.metadata.nbgrader["grade_id"] for c in release.cells
-                     if c.metadata.get("nbgrader", {}).get("grade")]
-        assert len(exercises) >= 5, f"{name} has only {len(exercises)} graded exercises"
-        for exercise in exercises:
-            mutants = [m for m in book.MUTANTS if m.exercise == exercise]
-            alternatives = [a for a in book.ALTERNATIVES if a.exercise == exercise]
-            assert len(mutants) >= 2, f"{name}/{exercise} has {len(mutants)} mutants"
-            assert len(alternatives) >= 1, f"{name}/{exercise} has no alternative"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -92,6 +77,19 @@ def test_pasted_copies_of_cells_keep_full_marks(graded, name):
     """JupyterLab pastes nbgrader's metadata with a cell; the duplicate grade id must not cost the student."""
     assert graded.outcomes[("pasted", name)]["status"] == "graded", graded.outcomes[("pasted", name)]
     assert graded.total("pasted", name) == graded.maximum(name), graded.messages("pasted", name)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_two_students_with_the_same_answers_get_different_inputs(graded, name):
+    """Hidden tests are seeded per student: a twin's hidden tests draw other inputs (and say which seed)."""
+    first, twin = (graded.messages(student, name, "hidden_message") for student in ("baseline", "baseline-twin"))
+    seeds = {student: {exercise: graded.seeds[(student, name, exercise)] for exercise in first}
+             for student in ("baseline", "baseline-twin")}
+    assert all(seeds["baseline"][e] != seeds["baseline-twin"][e] for e in first)
+    for exercise, message in first.items():
+        assert f"seed {seeds['baseline'][exercise]}" in message, message
+    strip = lambda text: text.split("\n(The hidden tests drew")[0]  # noqa: E731
+    assert any(strip(first[e]) != strip(twin[e]) for e in first), "the twins' hidden tests found the same values"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -5,9 +5,9 @@ import re
 import nbformat
 import pytest
 
-from autograder import course
+from autograder import course, registry
 
-NAMES = course.assignments()
+NAMES = registry.names()
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,24 @@ def test_student_repository_export_leaks_nothing(tmp_path):
     assert _files(target / "course") == _files(course.COURSE)
     assert (target / "binder" / "postBuild").exists() and (target / "scripts" / "lab").exists()
     assert "Student guide" in (target / "README.md").read_text()
+
+
+@pytest.mark.parametrize("through", ["01", "06_building_blocks", "07"])
+def test_export_through_a_notebook_publishes_it_and_what_it_brings(tmp_path, through):
+    from autograder.export import export_student, notebook_named
+
+    name = notebook_named(through)
+    target = export_student(tmp_path / "students", through=through)
+    released = registry.names()[:registry.names().index(name) + 1]
+    assert sorted(p.name for p in (target / "course").iterdir()) == released
+    for notebook in registry.NOTEBOOKS:
+        for module in notebook.publishes:
+            path = target.joinpath(*module.split(".")).with_suffix(".py")
+            assert path.exists() == (notebook.name in released), (module, through)
+
+
+def test_export_through_an_unknown_notebook_is_a_clear_error(tmp_path):
+    from autograder.export import export_student
+
+    with pytest.raises(SystemExit, match="no such notebook"):
+        export_student(tmp_path / "students", through="99")

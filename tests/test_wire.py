@@ -30,11 +30,11 @@ def test_plain_data_round_trips_exactly(value):
 
 
 def test_everything_else_stays_behind_as_a_handle():
-    class Layer:
+    class Thing:
         pass
-    back, kept = roundtrip({"layer": Layer(), "f": len, "arr": np.array(["a"], dtype=object)})
+    back, kept = roundtrip({"layer": Thing(), "f": len, "arr": np.array(["a"], dtype=object)})
     assert back["layer"] == ("handle", 1) and back["f"] == ("handle", 2) and back["arr"] == ("handle", 3)
-    assert isinstance(kept[0], Layer)
+    assert isinstance(kept[0], Thing)
 
 
 def test_subclassed_values_do_not_cross_as_themselves():
@@ -113,7 +113,7 @@ def test_live_objects_are_written_in_place():
     """live() gives the kernel's own arrays, so the judge can see whether an object shares them."""
     from autograder.judge import live
 
-    class Layer:
+    class Holder:
         def __init__(self):
             self.params = [np.zeros((2, 2)), np.zeros((1, 2))]
             self.weight = self.params[0]          # shares the array
@@ -121,8 +121,8 @@ def test_live_objects_are_written_in_place():
         def gen(self):
             yield from self.params
 
-    backend = LocalBackend({"Layer": Layer})
-    layer = backend.request({"op": "get", "name": "Layer"}, "Layer")()
+    backend = LocalBackend({"Holder": Holder})
+    layer = backend.request({"op": "get", "name": "Holder"}, "Holder")()
     live(layer).params[0][...] = np.full((2, 2), 3.0)
     np.testing.assert_array_equal(layer.weight, np.full((2, 2), 3.0))
     for handle in list(live(layer).gen()):
@@ -201,3 +201,15 @@ def test_a_call_after_the_deadline_is_refused_without_reaching_the_kernel():
     session = KernelSession(Unreachable(), None, time.monotonic() - 1, call_timeout=60)
     with pytest.raises(StudentCodeError, match="time limit had passed"):
         asyncio.run(session.call('{"op": "names"}', "names()"))
+
+
+def test_hidden_tests_draw_from_a_seed_fixed_per_student_notebook_and_exercise():
+    from autograder.judge import seed_for, seeded, seeded_rng
+
+    assert seed_for("alice", "01_derivatives", "test_sigmoid") == seed_for("alice", "01_derivatives", "test_sigmoid")
+    assert len({seed_for(s, n, e) for s in ("alice", "bob") for n in ("01", "02") for e in ("t1", "t2")}) == 8
+    with seeded(seed_for("alice", "01", "t1")):
+        first = seeded_rng().normal(size=5)
+        again = seeded_rng().normal(size=5)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(seeded_rng().normal(size=3), np.random.default_rng(0).normal(size=3))

@@ -9,20 +9,10 @@ the grader itself. The project's tests grade all of them, and the demo class
 is drawn from them.
 """
 import importlib
-import importlib.util
 from dataclasses import dataclass
 
+from .. import registry
 from ..submissions import Edit
-
-MODULES = {
-    "01_derivatives": "derivatives",
-    "02_chain_rule": "chain_rule",
-    "03_tensors": "tensors",
-    "04_linear_regression": "linear_regression",
-    "05_neural_network": "neural_network",
-    "06_building_blocks": "building_blocks",
-    "07_training_better": "training",
-}
 
 
 @dataclass(frozen=True)
@@ -40,8 +30,8 @@ class Alternative:
 
 
 def for_notebook(name):
-    """The casebook module of notebook `name` (e.g. '01_derivatives')."""
-    return importlib.import_module(f"{__name__}.{MODULES[name]}")
+    """The casebook module of notebook `name` (e.g. '01_derivatives'), as the registry names it."""
+    return importlib.import_module(f"{__name__}.{registry.get(name).casebook}")
 
 
 def pasted_copies(nb):
@@ -67,5 +57,3 @@ def tricks():
     return cheats.ALL + attacks.ALL
 
 
-def has_casebook(name):
-    return name in MODULES and importlib.util.find_spec(f"{__name__}.{MODULES[name]}") is not None

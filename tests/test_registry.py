@@ -1,0 +1,57 @@
+"""The registry holds every notebook, and every notebook has all that its grading proof needs."""
+import importlib
+
+import pytest
+
+from autograder import casebook, course, registry, submissions
+from autograder.casebook import cheats
+
+
+def test_every_notebook_folder_is_registered_in_course_order():
+    assert registry.names() == course.assignments(), \
+        "solutions/ and autograder/registry.py disagree: register every notebook, in order"
+
+
+@pytest.mark.parametrize("notebook", registry.NOTEBOOKS, ids=lambda n: n.name)
+def test_a_notebook_has_its_reference_casebook_and_stand_ins(notebook):
+    importlib.import_module(f"autograder.reference.{notebook.reference}")
+    book = casebook.for_notebook(notebook.name)
+    for module in notebook.stand_ins:
+        importlib.import_module(f"autograder.stand_ins.{module}")
+    for module in notebook.publishes:
+        assert module.startswith("dlscratch."), f"{module}: only the helper package is published"
+        importlib.import_module(module)
+    assert (course.COURSE / notebook.name / f"{notebook.name}.ipynb").exists(), "release it: python -m autograder release"
+    exercises = [c.metadata.nbgrader["grade_id"] for c in submissions.release_notebook(notebook.name).cells
+                 if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(exercises) >= 5, f"{notebook.name} has only {len(exercises)} graded exercises"
+    for exercise in exercises:
+        mutants = [m for m in book.MUTANTS if m.exercise == exercise]
+        alternatives = [a for a in book.ALTERNATIVES if a.exercise == exercise]
+        assert len(mutants) >= 2, f"{notebook.name}/{exercise} has {len(mutants)} mutants"
+        assert len(alternatives) >= 1, f"{notebook.name}/{exercise} has no alternative"
+    assert {m.exercise for m in book.MUTANTS} <= set(exercises), "a mutant names an exercise that does not exist"
+
+
+def test_an_unknown_notebook_is_a_clear_error():
+    with pytest.raises(KeyError, match="registry.py"):
+        registry.get("99_nowhere")
+
+
+def test_modules_published_later_are_denied_before():
+    publishing = [n for n in registry.NOTEBOOKS if n.publishes]
+    for notebook in registry.NOTEBOOKS:
+        denied = registry.denied_while_grading(notebook.name)
+        assert set(registry.DENIED_WHILE_GRADING) | set(notebook.denied) <= set(denied)
+        for later in publishing:
+            if registry.names().index(later.name) > registry.names().index(notebook.name):
+                assert set(later.publishes) <= set(denied)
+            else:
+                assert not set(later.publishes) & set(denied)
+
+
+def test_the_reference_import_cheat_attacks_every_hidden_module():
+    modules = cheats.hidden_modules()
+    for notebook in registry.NOTEBOOKS:
+        assert f"autograder.reference.{notebook.reference}" in modules
+        assert all(f"autograder.stand_ins.{module}" in modules for module in notebook.stand_ins)
