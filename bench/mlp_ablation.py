@@ -76,18 +76,8 @@ import torch
 import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
-from autograder.reference.building_blocks import (
-    SGD,
-    Dense,
-    Linear,
-    MeanSquaredError,
-    NeuralNetwork,
-    Sigmoid,
-    Tanh,
-    Trainer,
-    generate_batches,
-)
-from autograder.reference.training import Dropout, SGDMomentum, SoftmaxCrossEntropy, accuracy
+from autograder.reference.training import Dropout, SGDMomentum, SoftmaxCrossEntropy, accuracy, decaying, glorot_std
+from dlscratch.framework import SGD, Dense, Linear, MeanSquaredError, NeuralNetwork, Sigmoid, Tanh, Trainer, generate_batches
 from dlscratch.data import DataError, flatten_images, load_images, one_hot, standardise
 
 SEED = 20190119  # Weidman's seed, for the weights and the shuffles
@@ -161,12 +151,11 @@ EXTRA_ROWS = [
 
 
 def reference_network(row: Row) -> NeuralNetwork:
-    layers = [
-        Dense(n, Tanh(), dropout=row.keep_prob, weight_init=row.weight_init)
-        for n in row.hidden
-    ]
+    scale = glorot_std if row.weight_init == "glorot" else None
+    layers = [Dense(n, Tanh(), dropout=Dropout(row.keep_prob) if row.keep_prob < 1 else None, weight_scale=scale)
+              for n in row.hidden]
     output = Sigmoid() if row.output == "sigmoid" else Linear()
-    layers.append(Dense(10, output, weight_init=row.weight_init))
+    layers.append(Dense(10, output, weight_scale=scale))
     loss = MeanSquaredError() if row.loss == "mse" else SoftmaxCrossEntropy()
     return NeuralNetwork(layers, loss, seed=SEED)
 
@@ -174,7 +163,7 @@ def reference_network(row: Row) -> NeuralNetwork:
 def reference_optimizer(row: Row):
     if row.momentum:
         return SGDMomentum(row.lr, final_lr=row.final_lr, decay_type=row.decay_type, momentum=row.momentum)
-    return SGD(row.lr, final_lr=row.final_lr, decay_type=row.decay_type)
+    return SGD(row.lr, schedule=decaying(row.lr, row.final_lr, row.decay_type))
 
 
 # ------------------------------------------------------------ PyTorch side

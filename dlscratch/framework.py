@@ -1,4 +1,4 @@
-"""Reference for notebook 06, building blocks (Weidman, chapter 3).
+"""Notebook 06's building blocks, as one module: students get it from notebook 07 on.
 
 A network is a list of layers, a layer is a list of operations, and every
 operation knows two things: how to compute its output from its input
@@ -8,21 +8,22 @@ Operations with parameters also compute the gradient with respect to the
 parameter (``_param_grad``). Backpropagation is then nothing more than calling
 ``backward`` on the operations in reverse order.
 
-Numerics: parameters take the dtype of the first input a layer sees, so a
-float64 input (the default everywhere in grading) gives an exact float64
-network and a float32 input gives a fast float32 one.
+These are notebook 06's answers, so they are published with notebook 07 and
+later ones only (autograder/registry.py), and they are the hidden reference
+that notebook 06 is graded against. Later notebooks extend them through three
+openings that hold no answer of their own: an ``inference`` flag threaded
+through every ``forward`` (dropout needs it), ``Dense(dropout=...,
+weight_scale=...)`` for a dropout operation and an initial weight scale, and
+``Optimizer(schedule=...)`` for a learning rate that changes epoch by epoch.
 
-Notebook 07 extends four things here, each with a default that keeps
-notebook 06's behaviour: ``Dense(dropout=..., weight_init="glorot")``, the
-``inference`` flag threaded through every ``forward``, and learning-rate decay
-(``final_lr``, ``decay_type``) on ``Optimizer``, which ``Trainer`` applies
-after every epoch. The pieces themselves (dropout, Glorot's scale, softmax
-cross-entropy, momentum) live in ``training.py``.
+Numerics: parameters take the dtype of the first input a layer sees, so a
+float64 input gives an exact float64 network and a float32 input gives a fast
+float32 one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -210,52 +211,43 @@ class Layer:
 
 
 class Dense(Layer):
-    """A fully connected layer: activation(input @ W + B), then optional dropout.
+    """A fully connected layer: activation(input @ W + B), then optionally dropout.
 
     ``activation`` is an Operation instance used by this layer only (None
     means ``Linear()``; a default instance shared by several layers would
-    mix up their stored inputs). ``weight_init`` "standard" draws W and B from
-    N(0, 1) as Weidman does; "glorot" scales them to variance
-    2 / (n_in + n_out). ``dropout`` is the keep probability; below 1 a
-    Dropout operation follows the activation. The parameters are drawn in
-    float64 from the layer's seed, then cast to the input's dtype, so a
-    float32 and a float64 network start from the same (rounded) weights.
+    mix up their stored inputs). ``dropout``, if given, is an operation that
+    follows the activation (notebook 07's Dropout); the layer gives it a
+    random generator of its own, drawn from the layer's seed, so that a
+    seeded network drops the same units run after run. ``weight_scale(n_in,
+    n_out)``, if given, is the standard deviation of the initial weights;
+    without it they are standard normal, as Weidman draws them. The
+    parameters are drawn in float64 from the layer's seed, then cast to the
+    input's dtype, so a float32 and a float64 network start from the same
+    (rounded) weights.
     """
 
-    def __init__(
-        self,
-        neurons: int,
-        activation: Operation | None = None,
-        dropout: float = 1.0,
-        weight_init: str = "standard",
-    ):
+    def __init__(self, neurons: int, activation: Operation | None = None, dropout: Operation | None = None,
+                 weight_scale: Callable[[int, int], float] | None = None):
         super().__init__(neurons)
-        if weight_init not in ("standard", "glorot"):
-            raise ValueError(f"weight_init must be 'standard' or 'glorot', got {weight_init!r}")
-        if not 0.0 < dropout <= 1.0:
-            raise ValueError(f"dropout is a keep probability in (0, 1], got {dropout}")
         self.activation = Linear() if activation is None else activation
         self.dropout = dropout
-        self.weight_init = weight_init
+        self.weight_scale = weight_scale
 
     def _setup_layer(self, input_: np.ndarray) -> None:
-        # Notebook 07's pieces live in training.py, which imports this module;
-        # importing it here, when a layer is built, avoids a circular import.
-        from . import training
-
         n_in = input_.shape[1]
         dtype = input_.dtype if np.issubdtype(input_.dtype, np.floating) else np.float64
         # Two independent streams from the one seed: initial weights, dropout masks.
         init_seed, dropout_seed = np.random.SeedSequence(self.seed).spawn(2)
         rng = np.random.default_rng(init_seed)
-        scale = 1.0 if self.weight_init == "standard" else training.glorot_std(n_in, self.neurons)
+        scale = 1.0 if self.weight_scale is None else self.weight_scale(n_in, self.neurons)
         weights = (scale * rng.standard_normal((n_in, self.neurons))).astype(dtype)
         bias = (scale * rng.standard_normal((1, self.neurons))).astype(dtype)
 
         self.params = [weights, bias]
         self.operations = [WeightMultiply(weights), BiasAdd(bias), self.activation]
-        if self.dropout < 1.0:
-            self.operations.append(training.Dropout(self.dropout, rng=np.random.default_rng(dropout_seed)))
+        if self.dropout is not None:
+            self.dropout.rng = np.random.default_rng(dropout_seed)
+            self.operations.append(self.dropout)
 
 
 # --------------------------------------------------------------------- losses
@@ -358,39 +350,28 @@ class NeuralNetwork:
 class Optimizer:
     """Updates a network's parameters in place from their gradients.
 
-    Learning-rate decay (notebook 07): with ``decay_type`` "linear" the rate
-    falls by (lr - final_lr) / (epochs - 1) after every epoch, with
-    "exponential" it is multiplied by (final_lr / lr) ** (1 / (epochs - 1)),
-    so that in both cases the last epoch runs at ``final_lr``. Without a
-    ``decay_type`` the rate stays ``lr`` (notebook 06). ``Trainer.fit`` calls
+    The learning rate is ``lr`` in every epoch, unless a ``schedule`` is
+    given: a function of the number of epochs that returns the learning rate
+    of each epoch (notebook 07 writes one). ``Trainer.fit`` calls
     ``_setup_decay`` once and ``_decay_lr`` after every epoch.
     """
 
-    def __init__(self, lr: float = 0.01, final_lr: float | None = None, decay_type: str | None = None):
-        if decay_type not in (None, "linear", "exponential"):
-            raise ValueError(f"decay_type must be None, 'linear' or 'exponential', got {decay_type!r}")
-        if decay_type is not None and final_lr is None:
-            raise ValueError("learning-rate decay needs a final_lr")
+    def __init__(self, lr: float = 0.01, schedule: Callable[[int], Sequence[float]] | None = None):
         self.lr = self.initial_lr = lr
-        self.final_lr = final_lr
-        self.decay_type = decay_type
+        self.schedule = schedule
         self.net: NeuralNetwork | None = None
 
     def _setup_decay(self, max_epochs: int) -> None:
-        """Start from ``initial_lr`` and work out the per-epoch change."""
-        self.lr = self.initial_lr
-        self.max_epochs = max_epochs
-        steps = max(max_epochs - 1, 1)
-        if self.decay_type == "linear":
-            self.decay_per_epoch = (self.initial_lr - self.final_lr) / steps
-        elif self.decay_type == "exponential":
-            self.decay_per_epoch = (self.final_lr / self.initial_lr) ** (1.0 / steps)
+        """Start from the first epoch's learning rate."""
+        self.rates = [self.initial_lr] * max_epochs if self.schedule is None else list(self.schedule(max_epochs))
+        self.epoch = 0
+        self.lr = self.rates[0] if self.rates else self.initial_lr
 
     def _decay_lr(self) -> None:
-        if self.decay_type == "linear":
-            self.lr -= self.decay_per_epoch
-        elif self.decay_type == "exponential":
-            self.lr *= self.decay_per_epoch
+        """Move on to the next epoch's learning rate (the last one stays)."""
+        self.epoch += 1
+        if self.epoch < len(self.rates):
+            self.lr = self.rates[self.epoch]
 
     def reset(self) -> None:
         """Forget any state kept between steps (momentum's velocities)."""

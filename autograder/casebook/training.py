@@ -52,6 +52,12 @@ def softmax(x, axis=1):
            Edit("softmax_cross_entropy_grad", replace=("softmax(prediction, axis=1)", "softmax(prediction, axis=0)"))),
     Mutant("test_softmax_cross_entropy_grad", "divides by the number of classes instead of the batch",
            Edit("softmax_cross_entropy_grad", replace=("/ prediction.shape[0]", "/ prediction.shape[1]"))),
+    Mutant("test_softmax_cross_entropy_grad", "a numerical gradient of the loss instead of the formula",
+           Edit("softmax_cross_entropy_grad", code='''
+def softmax_cross_entropy_grad(prediction, target):
+    from dlscratch.gradcheck import numerical_gradient
+    return numerical_gradient(lambda z: softmax_cross_entropy(z, target), prediction)
+''')),
     # momentum_update
     Mutant("test_momentum_update", "rebinds the velocity instead of changing it in place",
            Edit("momentum_update", replace=("velocity *= momentum\n    velocity += lr * grad",

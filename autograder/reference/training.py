@@ -1,18 +1,18 @@
 """Reference for notebook 07, training better (Weidman, chapter 4).
 
-Five extensions to notebook 06's framework, each one row of Weidman's
-ablation: a softmax cross-entropy loss for classification, momentum,
-learning-rate decay, Glorot initialisation and dropout. Everything else is
-imported from ``building_blocks``; the hooks these pieces need there
-(``Dense(dropout=, weight_init=)``, ``Optimizer(final_lr=, decay_type=)``
-and the ``inference`` flag) default to notebook 06's behaviour.
+Five extensions to notebook 06's framework (dlscratch.framework), each one
+row of Weidman's ablation: a softmax cross-entropy loss for classification,
+momentum, learning-rate decay, Glorot initialisation and dropout. They plug
+into the framework's openings: ``Dense(dropout=Dropout(0.8),
+weight_scale=glorot_std)``, ``Optimizer(schedule=...)`` and the
+``inference`` flag.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .building_blocks import SGD, Loss, Operation, Optimizer
+from dlscratch.framework import Loss, Operation, Optimizer
 
 
 def softmax(x: np.ndarray, axis: int = 1) -> np.ndarray:
@@ -53,6 +53,13 @@ class SoftmaxCrossEntropy(Loss):
         return (self.softmax_preds - self.target) / self.prediction.shape[0]
 
 
+def decaying(lr: float, final_lr: float | None = None, decay_type: str | None = None):
+    """The schedule an Optimizer takes for lr_schedule's decay, or None for a constant rate."""
+    if decay_type is None:
+        return None
+    return lambda epochs: lr_schedule(lr, final_lr, decay_type, epochs)
+
+
 class SGDMomentum(Optimizer):
     """Gradient descent with momentum: velocity = momentum * velocity + lr * grad;
     param -= velocity.
@@ -60,7 +67,8 @@ class SGDMomentum(Optimizer):
     The velocity is a running, decaying sum of past steps, so directions
     the gradients agree on speed up and directions where they flip sign
     cancel out. One velocity per parameter, created (as zeros) on the first
-    step and dropped by ``reset``.
+    step and dropped by ``reset``. With a ``decay_type`` the learning rate
+    follows ``lr_schedule`` from ``lr`` to ``final_lr``.
     """
 
     def __init__(
@@ -70,7 +78,7 @@ class SGDMomentum(Optimizer):
         decay_type: str | None = None,
         momentum: float = 0.9,
     ):
-        super().__init__(lr, final_lr, decay_type)
+        super().__init__(lr, decaying(lr, final_lr, decay_type))
         self.momentum = momentum
         self.velocities: list[np.ndarray] | None = None
 
@@ -90,20 +98,23 @@ class SGDMomentum(Optimizer):
         param -= velocity
 
 
-def lr_schedule(lr: float, final_lr: float, decay_type: str, epochs: int) -> np.ndarray:
+def lr_schedule(lr: float, final_lr: float | None, decay_type: str | None, epochs: int) -> np.ndarray:
     """The learning rate used in each of ``epochs`` epochs under a decay schedule.
 
-    Runs ``Optimizer``'s own decay (the one the trainer uses), so the two
-    cannot disagree: "linear" subtracts (lr - final_lr) / (epochs - 1) after
-    each epoch, "exponential" multiplies by (final_lr / lr) ** (1 / (epochs - 1)).
+    "linear" subtracts (lr - final_lr) / (epochs - 1) after each epoch,
+    "exponential" multiplies by (final_lr / lr) ** (1 / (epochs - 1)), so
+    that the last epoch runs at ``final_lr``; None keeps ``lr`` throughout.
     """
-    optim = SGD(lr, final_lr=final_lr, decay_type=decay_type)
-    optim._setup_decay(epochs)
-    rates = []
-    for _ in range(epochs):
-        rates.append(optim.lr)
-        optim._decay_lr()
-    return np.array(rates)
+    if decay_type not in (None, "linear", "exponential"):
+        raise ValueError(f"decay_type must be None, 'linear' or 'exponential', got {decay_type!r}")
+    if decay_type is not None and final_lr is None:
+        raise ValueError("learning-rate decay needs a final_lr")
+    epoch, steps = np.arange(epochs), max(epochs - 1, 1)
+    if decay_type == "linear":
+        return lr - epoch * (lr - final_lr) / steps
+    if decay_type == "exponential":
+        return lr * (final_lr / lr) ** (epoch / steps)
+    return np.full(epochs, float(lr))
 
 
 def glorot_std(n_in: int, n_out: int) -> float:
@@ -111,7 +122,7 @@ def glorot_std(n_in: int, n_out: int) -> float:
 
     It keeps the variance of the activations roughly constant going forward
     (which wants 1/n_in) and of the gradients going backward (1/n_out) by
-    compromising between the two. ``Dense(weight_init="glorot")`` uses it.
+    compromising between the two. ``Dense(weight_scale=glorot_std)`` uses it.
     (The book's code uses 2 / (n_in + n_out) as the standard deviation, a
     smaller scale than the variance it states.)
     """

@@ -1,4 +1,4 @@
-"""Tests of autograder/reference/building_blocks.py (notebook 06).
+"""Tests of notebook 06's reference, the framework dlscratch/framework.py (autograder/reference/building_blocks.py).
 
 Every backward rule is checked against central differences in float64; the
 shape checks, the optimiser, the batching and the trainer's early stopping
@@ -275,11 +275,14 @@ def test_optimizer_without_decay_keeps_its_rate():
     assert optim.lr == 0.1
 
 
-def test_optimizer_rejects_a_bad_decay():
-    with pytest.raises(ValueError, match="decay_type"):
-        SGD(0.1, final_lr=0.01, decay_type="cosine")
-    with pytest.raises(ValueError, match="final_lr"):
-        SGD(0.1, decay_type="linear")
+def test_optimizer_follows_its_schedule_epoch_by_epoch():
+    optim = SGD(0.1, schedule=lambda epochs: [0.1 / (1 + epoch) for epoch in range(epochs)])
+    optim._setup_decay(3)
+    rates = []
+    for _ in range(4):
+        rates.append(optim.lr)
+        optim._decay_lr()
+    assert rates == [0.1, 0.05, 0.1 / 3, 0.1 / 3]   # past the last epoch, the last rate stays
 
 
 # -------------------------------------------------------- batches, trainer

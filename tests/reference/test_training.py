@@ -17,6 +17,7 @@ from autograder.reference.training import (
     SGDMomentum,
     SoftmaxCrossEntropy,
     accuracy,
+    decaying,
     glorot_std,
     lr_schedule,
     softmax,
@@ -80,7 +81,7 @@ def test_cross_entropy_gradient_is_softmax_minus_target_and_matches_differences(
 
 def test_network_with_every_chapter_4_piece_has_correct_gradients():
     net = NeuralNetwork(
-        [Dense(6, Tanh(), weight_init="glorot"), Dense(5, Sigmoid(), weight_init="glorot"), Dense(3, weight_init="glorot")],
+        [Dense(6, Tanh(), weight_scale=glorot_std), Dense(5, Sigmoid(), weight_scale=glorot_std), Dense(3, weight_scale=glorot_std)],
         SoftmaxCrossEntropy(),
         seed=11,
     )
@@ -142,19 +143,17 @@ def test_dropout_keeps_float32_and_rejects_bad_probabilities():
             Dropout(bad)
 
 
-def test_dense_appends_dropout_only_below_keep_probability_one():
-    with_dropout, without = Dense(4, Tanh(), dropout=0.8), Dense(4, Tanh())
+def test_dense_appends_the_dropout_it_is_given():
+    with_dropout, without = Dense(4, Tanh(), dropout=Dropout(0.8)), Dense(4, Tanh())
     with_dropout.forward(np.ones((2, 3)))
     without.forward(np.ones((2, 3)))
     assert isinstance(with_dropout.operations[-1], Dropout) and with_dropout.operations[-1].keep_prob == 0.8
     assert not any(isinstance(op, Dropout) for op in without.operations)
-    with pytest.raises(ValueError, match="keep probability"):
-        Dense(4, dropout=0.0)
 
 
 def test_dropout_masks_are_reproducible_from_the_network_seed():
     def masks(seed):
-        net = NeuralNetwork([Dense(8, Tanh(), dropout=0.5), Dense(2)], MeanSquaredError(), seed=seed)
+        net = NeuralNetwork([Dense(8, Tanh(), dropout=Dropout(0.5)), Dense(2)], MeanSquaredError(), seed=seed)
         net.forward(np.ones((3, 4)))
         first = net.layers[0].operations[-1].mask
         net.forward(np.ones((3, 4)))
@@ -243,7 +242,7 @@ def test_trainer_decays_the_rate_after_every_epoch_and_restarts_it():
             super().step()
 
     X, y = random((40, 3)), random((40, 1), seed=1)
-    optim = RecordingSGD(0.15, final_lr=0.05, decay_type="linear")
+    optim = RecordingSGD(0.15, schedule=decaying(0.15, 0.05, "linear"))
     trainer = Trainer(NeuralNetwork([Dense(1)], MeanSquaredError(), seed=0), optim)
     for _ in range(2):  # the second fit starts again from 0.15
         optim.used = []
@@ -257,12 +256,10 @@ def test_trainer_decays_the_rate_after_every_epoch_and_restarts_it():
 
 def test_glorot_scale():
     assert glorot_std(784, 89) == pytest.approx(np.sqrt(2 / 873))
-    layer = Dense(600, weight_init="glorot")
+    layer = Dense(600, weight_scale=glorot_std)
     layer.seed = 0
     layer.forward(np.zeros((1, 400)))
     assert np.std(layer.params[0]) == pytest.approx(np.sqrt(2 / 1000), rel=0.01)
-    with pytest.raises(ValueError, match="weight_init"):
-        Dense(3, weight_init="he")
 
 
 # ------------------------------------------------------------------ end to end
@@ -275,7 +272,7 @@ def test_accuracy_takes_one_hot_or_labels():
 
 
 def test_float32_training_stays_float32():
-    net = NeuralNetwork([Dense(8, Tanh(), dropout=0.8, weight_init="glorot"), Dense(3)], SoftmaxCrossEntropy(), seed=0)
+    net = NeuralNetwork([Dense(8, Tanh(), dropout=Dropout(0.8), weight_scale=glorot_std), Dense(3)], SoftmaxCrossEntropy(), seed=0)
     X = random((30, 5)).astype(np.float32)
     y = one_hot(np.arange(30) % 3, 3).astype(np.float32)
     optim = SGDMomentum(0.1, final_lr=0.01, decay_type="exponential")
@@ -297,7 +294,7 @@ def test_network_beats_linear_regression_on_a_nonlinear_target():
     X_train, X_test, y_train, y_test = X[:n], X[n:], y[:n], y[n:]
 
     linear_mse = np.mean((LinearRegression().fit(X_train, y_train).predict(X_test) - y_test) ** 2)
-    net = NeuralNetwork([Dense(32, Tanh(), weight_init="glorot"), Dense(1, weight_init="glorot")], MeanSquaredError(), seed=0)
+    net = NeuralNetwork([Dense(32, Tanh(), weight_scale=glorot_std), Dense(1, weight_scale=glorot_std)], MeanSquaredError(), seed=0)
     Trainer(net, SGDMomentum(0.01)).fit(X_train, y_train, X_test, y_test, epochs=100, batch_size=32, seed=0)
     network_mse = np.mean((net.forward(X_test, inference=True) - y_test) ** 2)
     assert linear_mse > 0.2
@@ -310,7 +307,7 @@ def test_digits_classifier_with_the_whole_chapter():
     X, labels = X[order], labels[order]
     X = (X - X[:1200].mean()) / X[:1200].std()
     y = one_hot(labels, 10)
-    net = NeuralNetwork([Dense(32, Tanh(), dropout=0.8, weight_init="glorot"), Dense(10, weight_init="glorot")], SoftmaxCrossEntropy(), seed=0)
+    net = NeuralNetwork([Dense(32, Tanh(), dropout=Dropout(0.8), weight_scale=glorot_std), Dense(10, weight_scale=glorot_std)], SoftmaxCrossEntropy(), seed=0)
     trainer = Trainer(net, SGDMomentum(0.1, final_lr=0.01, decay_type="linear"))
     trainer.fit(X[:1200], y[:1200], X[1200:], y[1200:], epochs=30, eval_every=5, batch_size=60, seed=0)
     assert accuracy(net.forward(X[1200:], inference=True), labels[1200:]) > 0.95
