@@ -3,6 +3,8 @@
 Rendering to PNG ourselves works the same in JupyterLab, classic Notebook,
 Binder and Voila, whatever matplotlib backend the notebook uses.
 """
+import asyncio
+import html
 import io
 
 import ipywidgets as widgets
@@ -23,3 +25,65 @@ def png(figure):
 
 def image_widget():
     return widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+
+def slider(kind, **options):
+    """An ipywidgets slider that reports its value only when the hand lets go.
+
+    A redraw takes a good fraction of a second, so a slider that sent every
+    position while dragging would queue one redraw per position, and the
+    picture would lag far behind the hand.
+    """
+    return kind(continuous_update=False, **options)
+
+
+def coalesced(redraw, delay=0.05):
+    """`redraw` as a widget observer that draws once for a burst of changes, with the latest values.
+
+    Changes that reach the kernel while a redraw runs (an arrow key held on
+    a slider, say) wait in its queue, and each would start a redraw of its
+    own: the picture would trail the hand by seconds. So the observer only
+    asks the kernel's event loop for one redraw a moment later; changes that
+    arrive before it runs just move the controls, which the redraw reads.
+    Where no event loop runs (a script, a test) it draws at once.
+    """
+    pending = [False]
+
+    def run():
+        pending[0] = False
+        redraw()
+
+    def observer(_=None):
+        if pending[0]:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            redraw()
+            return
+        pending[0] = True
+        loop.call_later(delay, run)
+
+    return observer
+
+
+class Picture:
+    """The picture of an explorer, and a line of text above it for when there is nothing to draw.
+
+    An explorer that draws with a student's function cannot draw before that
+    exercise is answered; it then says so in `note` and hides the old image.
+    """
+
+    def __init__(self):
+        self.image = image_widget()
+        self.note = widgets.HTML()
+        self.widget = widgets.VBox([self.note, self.image])
+
+    def show(self, png_bytes):
+        self.note.value = ""
+        self.image.value = png_bytes
+        self.image.layout.display = None
+
+    def explain(self, message):
+        self.note.value = f"<p style='color: #b00020; font-weight: bold'>{html.escape(message)}</p>"
+        self.image.layout.display = "none"

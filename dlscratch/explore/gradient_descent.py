@@ -17,7 +17,7 @@ rate descends in a few steps.
 import ipywidgets as widgets
 import numpy as np
 
-from ..plotting import image_widget, new_figure, png
+from ..plotting import coalesced, image_widget, new_figure, png, slider
 
 DATA_SEED = 4
 START = (-1.0, 6.0)
@@ -138,17 +138,16 @@ def draw(learning_rate, steps, standardised=False):
 
 def descent_explorer(learning_rate=0.05, steps=20, standardised=False):
     """Sliders for the learning rate (log scale) and the number of steps, a toggle for standardising x."""
-    rate = widgets.FloatLogSlider(value=learning_rate, base=10, min=-3, max=0.3, step=0.02,
-                                  description="learning rate", readout_format=".3f",
-                                  style={"description_width": "initial"})
-    count = widgets.IntSlider(value=steps, min=1, max=200, description="steps")
+    rate = slider(widgets.FloatLogSlider, value=learning_rate, base=10, min=-3, max=0.3, step=0.02,
+                  description="learning rate", readout_format=".3f", style={"description_width": "initial"})
+    count = slider(widgets.IntSlider, value=steps, min=1, max=200, description="steps")
     scale = widgets.ToggleButtons(options=[("raw x", False), ("standardised x", True)], value=standardised)
     picture = image_widget()
 
-    def redraw(_=None):
+    def redraw():
         picture.value = draw(rate.value, count.value, scale.value)
 
     for control in (rate, count, scale):
-        control.observe(redraw, names="value")
+        control.observe(coalesced(redraw), names="value")
     redraw()
     return widgets.VBox([widgets.HBox([rate, count, scale]), picture])

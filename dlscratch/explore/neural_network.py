@@ -15,7 +15,7 @@ and the fitted curve follow.
 import ipywidgets as widgets
 import numpy as np
 
-from ..plotting import image_widget, new_figure, png
+from ..plotting import coalesced, image_widget, new_figure, png, slider
 
 # A three-unit network that fits the toy data well (found by gradient descent, then rounded).
 DEFAULT_PARAMS = {
@@ -101,36 +101,42 @@ def hidden_units_explorer(params=None, data=None):
     n_hidden = params["W1"].shape[1]
     unit = widgets.Dropdown(options=[(f"unit {j + 1}", j) for j in range(n_hidden)], value=0,
                             description="hidden unit")
-    weight = widgets.FloatSlider(min=-8, max=8, step=0.1, description="input w")
-    bias = widgets.FloatSlider(min=-12, max=12, step=0.1, description="bias b")
-    out = widgets.FloatSlider(min=-6, max=6, step=0.1, description="output v")
+    weight = slider(widgets.FloatSlider, min=-8, max=8, step=0.1, description="input w")
+    bias = slider(widgets.FloatSlider, min=-12, max=12, step=0.1, description="bias b")
+    out = slider(widgets.FloatSlider, min=-6, max=6, step=0.1, description="output v")
     picture = image_widget()
     syncing = [False]
 
-    def show_unit(_=None):
-        """Set the sliders to the chosen unit's values without redrawing three times."""
+    def sync_sliders():
+        """Set the sliders to the chosen unit's values without a redraw for each."""
         j = unit.value
         syncing[0] = True
-        for slider, value in ((weight, params["W1"][0, j]), (bias, params["B1"][0, j]), (out, params["W2"][j, 0])):
-            slider.min, slider.max = min(slider.min, np.floor(value)), max(slider.max, np.ceil(value))
-            slider.value = value
+        for control, value in ((weight, params["W1"][0, j]), (bias, params["B1"][0, j]), (out, params["W2"][j, 0])):
+            control.min, control.max = min(control.min, np.floor(value)), max(control.max, np.ceil(value))
+            control.value = value
         syncing[0] = False
-        redraw()
+
+    def redraw():
+        picture.value = draw(params, highlight=unit.value, data=data)
+
+    update = coalesced(redraw)
+
+    def show_unit(_=None):
+        sync_sliders()
+        update()
 
     def slider_moved(_=None):
         if syncing[0]:
             return
         j = unit.value
         params["W1"][0, j], params["B1"][0, j], params["W2"][j, 0] = weight.value, bias.value, out.value
-        redraw()
-
-    def redraw():
-        picture.value = draw(params, highlight=unit.value, data=data)
+        update()
 
     unit.observe(show_unit, names="value")
-    for slider in (weight, bias, out):
-        slider.observe(slider_moved, names="value")
-    show_unit()
+    for control in (weight, bias, out):
+        control.observe(slider_moved, names="value")
+    sync_sliders()
+    redraw()
     box = widgets.VBox([widgets.HBox([unit, weight]), widgets.HBox([bias, out]), picture])
     box.params = params   # the network as the sliders have set it, for reading back in the notebook
     return box

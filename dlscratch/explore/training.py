@@ -9,22 +9,21 @@ the learning rate used at every step. A grey path and curve show plain
 gradient descent (same learning rate, no momentum, no decay) for
 comparison.
 
-The update is the one notebook 07 builds, with momentum m and a learning
-rate η that may change from step to step:
+The notebook hands over the student's momentum_update (Exercise 5), which
+takes each step, v ← m v + η ∇L(w) and w ← w − v, and their lr_schedule
+(Exercise 6), which gives the learning rate η of every step: each step here
+stands for one epoch of a schedule. The explorer computes neither itself.
 
-    v ← m v + η ∇L(w),    w ← w − v.
-
-Each step here stands for one epoch of the schedules: "linear" lowers η by
-equal amounts, "exponential" by equal factors, so that the last step uses
-final_lr. The "gradient noise" control adds random noise to every gradient,
-as mini-batches do (each batch sees only part of the data): with a constant
+The "gradient noise" control adds random noise to every gradient, as
+mini-batches do (each batch sees only part of the data): with a constant
 learning rate the loss then stops falling at a level set by the noise, and
 a decaying rate lets it settle lower.
 """
 import ipywidgets as widgets
 import numpy as np
 
-from ..plotting import image_widget, new_figure, png
+from ..plotting import Picture, coalesced, new_figure, png, slider
+from .answers import Answer, redraw_into
 
 CURVATURES = np.array([1.0, 25.0])  # along the valley, across it
 START = (-4.0, 1.0)
@@ -43,19 +42,18 @@ def gradient(w):
     return CURVATURES * np.asarray(w, dtype=float)
 
 
-def learning_rates(lr, final_lr=None, decay_type=None, steps=100):
-    """The learning rate of each of ``steps`` steps: constant, or falling from lr to final_lr.
-
-    "linear" takes equal differences (an arithmetic sequence), "exponential"
-    equal ratios (a geometric one); both start at lr and end at final_lr.
-    """
-    if decay_type is None:
-        return np.full(steps, float(lr))
-    if decay_type == "linear":
-        return np.linspace(lr, final_lr, steps)
-    if decay_type == "exponential":
-        return np.geomspace(lr, final_lr, steps)
-    raise ValueError(f"decay_type must be one of {DECAY_TYPES}, got {decay_type!r}")
+def learning_rates(lr_schedule, lr, final_lr=None, decay_type=None, steps=100):
+    """The student's lr_schedule for ``steps`` steps, checked to give one rate per step."""
+    if decay_type not in DECAY_TYPES:
+        raise ValueError(f"decay_type must be one of {DECAY_TYPES}, got {decay_type!r}")
+    rates = lr_schedule(lr, final_lr, decay_type, steps)
+    try:
+        rates = np.asarray(rates, dtype=float)
+    except (TypeError, ValueError):
+        raise lr_schedule.wrong(f"returned {type(rates).__name__}, not an array of rates") from None
+    if rates.shape != (steps,):
+        raise lr_schedule.wrong(f"returned rates of shape {rates.shape} for {steps} epochs, expected ({steps},)")
+    return rates
 
 
 def stability_limit(momentum=0.0):
@@ -68,36 +66,43 @@ def stability_limit(momentum=0.0):
     return 2.0 * (1.0 + momentum) / CURVATURES.max()
 
 
-def descend(lr, momentum=0.0, decay_type=None, final_lr=None, steps=100, noise=0.0, seed=0, start=START):
-    """The path of gradient descent with momentum: an array (k + 1, 2) of points, start first.
+def descend(momentum_update, rates, momentum=0.0, noise=0.0, seed=0, start=START):
+    """The path of gradient descent with momentum, one step per rate: an array (k + 1, 2), start first.
 
-    Normally k = steps; a path that diverges stops at the first point past
-    BLOW_UP. ``noise`` is the standard deviation of the random term added to
-    every gradient (drawn from a generator seeded with ``seed``, so a path is
-    reproducible).
+    Each step is the student's momentum_update, which changes the point and
+    its velocity in place. Normally k = len(rates); a path that diverges stops
+    at the first point past BLOW_UP. ``noise`` is the standard deviation of the
+    random term added to every gradient (drawn from a generator seeded with
+    ``seed``, so a path is reproducible).
     """
-    rates = learning_rates(lr, final_lr, decay_type, steps)
     rng = np.random.default_rng(seed)
     w, velocity = np.array(start, dtype=float), np.zeros(2)
     path = [w.copy()]
     for rate in rates:
         grad = gradient(w) + noise * rng.standard_normal(2)
-        velocity = momentum * velocity + rate * grad
-        w = w - velocity
+        before = w.copy(), velocity.copy()
+        momentum_update(w, grad, velocity, float(rate), momentum)
+        if rate > 0 and np.any(grad != 0):
+            for name, now, then in (("param", w, before[0]), ("velocity", velocity, before[1])):
+                if np.array_equal(now, then):
+                    raise momentum_update.wrong(f"left {name} unchanged: change param and velocity in place "
+                                                "(with -=, += and *=) rather than making new arrays")
         path.append(w.copy())
         if not np.all(np.abs(w) < BLOW_UP):
             break
     return np.array(path)
 
 
-def draw(lr, momentum=0.0, decay_type=None, final_fraction=0.1, noise=0.0, steps=100):
+def draw(momentum_update, lr_schedule, lr, momentum=0.0, decay_type=None, final_fraction=0.1, noise=0.0,
+         steps=100):
     """The valley with both paths, the loss per step and the learning rate per step, as PNG bytes.
 
     ``final_fraction`` is final_lr as a fraction of lr.
     """
-    final_lr = lr * final_fraction
-    path = descend(lr, momentum, decay_type, final_lr, steps, noise)
-    plain = descend(lr, 0.0, None, None, steps, noise)
+    final_lr = lr * final_fraction if decay_type else None
+    rates = learning_rates(lr_schedule, lr, final_lr, decay_type, steps)
+    path = descend(momentum_update, rates, momentum, noise)
+    plain = descend(momentum_update, learning_rates(lr_schedule, lr, None, None, steps), 0.0, noise)
     losses, plain_losses = loss(path), loss(plain)
     diverged = len(path) <= steps
 
@@ -127,34 +132,42 @@ def draw(lr, momentum=0.0, decay_type=None, final_fraction=0.1, noise=0.0, steps
     curve.set_title(f"loss; stable below lr {stability_limit(momentum):.3g}")
     curve.legend(loc="upper right", fontsize=7)
 
-    rates = learning_rates(lr, final_lr, decay_type, steps)
     schedule.plot(np.arange(1, steps + 1), rates, color="tab:red")
     schedule.set_ylim(0, lr * 1.1)
     schedule.set_xlabel("step")
-    schedule.set_title(f"learning rate ({decay_type or 'constant'})")
+    schedule.set_title(f"learning rate from your lr_schedule ({decay_type or 'constant'})")
     schedule.axhline(stability_limit(momentum), color="tab:gray", linestyle=":", linewidth=1)
     return png(figure)
 
 
-def momentum_explorer(lr=0.02, momentum=0.0, decay_type=None, final_fraction=0.1, noise=0.0, steps=100):
-    """Sliders for the learning rate, momentum, schedule, final rate, gradient noise and steps."""
+def momentum_explorer(momentum_update, lr_schedule, lr=0.02, momentum=0.0, decay_type=None, final_fraction=0.1,
+                      noise=0.0, steps=100):
+    """Sliders for the learning rate, momentum, schedule, final rate, gradient noise and steps.
+
+    Every step is the student's momentum_update (Exercise 5), every rate
+    comes from their lr_schedule (Exercise 6).
+    """
+    update = Answer(momentum_update, "momentum_update", 5, returns=False)
+    schedule = Answer(lr_schedule, "lr_schedule", 6)
     style = {"description_width": "initial"}
-    rate = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=-0.5, step=0.02, description="learning rate",
-                                  readout_format=".3f", style=style)
-    mom = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01, description="momentum", style=style)
+    rate = slider(widgets.FloatLogSlider, value=lr, base=10, min=-3, max=-0.5, step=0.02,
+                  description="learning rate", readout_format=".3f", style=style)
+    mom = slider(widgets.FloatSlider, value=momentum, min=0.0, max=0.99, step=0.01, description="momentum",
+                 style=style)
     decay = widgets.ToggleButtons(options=[("constant", None), ("linear decay", "linear"),
                                            ("exponential decay", "exponential")], value=decay_type)
-    final = widgets.FloatLogSlider(value=final_fraction, base=10, min=-2, max=0, step=0.05,
-                                   description="final lr / lr", readout_format=".2f", style=style)
-    noisy = widgets.FloatSlider(value=noise, min=0.0, max=3.0, step=0.1, description="gradient noise", style=style)
-    count = widgets.IntSlider(value=steps, min=10, max=300, step=10, description="steps", style=style)
-    picture = image_widget()
+    final = slider(widgets.FloatLogSlider, value=final_fraction, base=10, min=-2, max=0, step=0.05,
+                   description="final lr / lr", readout_format=".2f", style=style)
+    noisy = slider(widgets.FloatSlider, value=noise, min=0.0, max=3.0, step=0.1, description="gradient noise",
+                   style=style)
+    count = slider(widgets.IntSlider, value=steps, min=10, max=300, step=10, description="steps", style=style)
+    picture = Picture()
 
-    def redraw(_=None):
-        picture.value = draw(rate.value, mom.value, decay.value, final.value, noisy.value, count.value)
+    def redraw():
+        redraw_into(picture, lambda: draw(update, schedule, rate.value, mom.value, decay.value, final.value,
+                                          noisy.value, count.value))
 
-    controls = (rate, mom, decay, final, noisy, count)
-    for control in controls:
-        control.observe(redraw, names="value")
+    for control in (rate, mom, decay, final, noisy, count):
+        control.observe(coalesced(redraw), names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([rate, mom, count]), widgets.HBox([decay, final, noisy]), picture])
+    return widgets.VBox([widgets.HBox([rate, mom, count]), widgets.HBox([decay, final, noisy]), picture.widget])
