@@ -28,7 +28,8 @@ def check_close(actual, expected, what, rtol=1e-6, atol=1e-9, hint=None):
     wrong = ~np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if wrong.any():
         index, place = _first(wrong)
-        values = f"got {got[index]:.8g}, expected {float(expected[index]):.8g}"
+        shown_got, shown_expected = _apart(float(got[index]), float(expected[index]))
+        values = f"got {shown_got}, expected {shown_expected}"
         if wrong.size > 1:
             values = f"{int(wrong.sum())} of {wrong.size} values differ; the first{place}: {values}"
         _fail(f"{what} is wrong: {values}.", hint)
@@ -36,8 +37,21 @@ def check_close(actual, expected, what, rtol=1e-6, atol=1e-9, hint=None):
 
 def check_true(condition, message, hint=None):
     """Fail with `message` unless `condition` holds."""
-    if not bool(condition):
+    try:
+        holds = bool(condition)
+    except ValueError:  # an array of several truth values
+        _fail(f"{message} (the check got an array of truth values, not one)", hint)
+    if not holds:
         _fail(message, hint)
+
+
+def _apart(got, expected):
+    """The two numbers as text, with as many digits as it takes to tell them apart (8 at least)."""
+    for digits in (8, 12, 17):
+        shown = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def _first(mask):

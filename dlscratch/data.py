@@ -1,4 +1,4 @@
-"""Image data for the course: MNIST and Fashion-MNIST, read from IDX files.
+"""Data for the course: MNIST and Fashion-MNIST read from IDX files, and the diabetes split.
 
 Both data sets come as four IDX files (a tiny binary format: a header saying
 the element type and the shape, then the numbers, big-endian). This module
@@ -23,6 +23,10 @@ Where the files come from, first match wins (see ``load_images``):
 Every file is checked: a damaged or truncated file raises ``DataError`` with
 a message that says which file and what to do, and a download is kept only
 once its checksum matches.
+
+Notebooks 04, 05 and 06 share one split of scikit-learn's diabetes data
+(``diabetes_split``), so that their models are trained and tested on the
+same patients.
 """
 from __future__ import annotations
 
@@ -50,6 +54,8 @@ __all__ = [
     "one_hot",
     "standardise",
     "flatten_images",
+    "DiabetesSplit",
+    "diabetes_split",
 ]
 
 
@@ -488,3 +494,53 @@ def standardise(train: np.ndarray, *others: np.ndarray):
     scaled = tuple((np.asarray(a, dtype=np.float32) - np.float32(mean)) / np.float32(std)
                    for a in (train, *others))
     return scaled[0] if not others else scaled
+
+
+# --------------------------------------------------------------------------
+# Tabular data: one split of the diabetes data for notebooks 04, 05 and 06
+# --------------------------------------------------------------------------
+
+DIABETES_SEED = 20190119  # the seed of the split every notebook uses
+
+
+class DiabetesSplit(NamedTuple):
+    """The diabetes patients split into a training and a test set."""
+
+    X_train: np.ndarray  # (309, 10) features, each column standardised with the training rows
+    y_train: np.ndarray  # (309, 1) targets as a column: disease progression one year later
+    X_test: np.ndarray  # (133, 10) features, standardised with the training rows' statistics
+    y_test: np.ndarray  # (133, 1)
+    feature_names: tuple[str, ...]  # the name of each feature column
+    y_mean: float  # mean of the training targets in their own units (about 152)
+    y_std: float  # their standard deviation (about 77): P * y_std + y_mean undoes standardising
+
+
+def diabetes_split(seed: int = DIABETES_SEED, test_fraction: float = 0.3,
+                   standardise_target: bool = False) -> DiabetesSplit:
+    """Split scikit-learn's diabetes data (442 patients, 10 features) into training and test rows.
+
+    The rows are shuffled with ``np.random.default_rng(seed)``: the first
+    ``442 - round(test_fraction * 442)`` rows of that order (309) are the
+    training set, the rest (133) the test set. Each feature is then shifted
+    and scaled to mean 0 and standard deviation 1 with the mean and standard
+    deviation of the *training* rows, and the test rows get the very same
+    shift and scale: the test set plays the part of patients who have not
+    arrived yet, so nothing about it may shape how we prepare the data.
+
+    Targets stay in their own units (25 to 346) unless ``standardise_target``,
+    which treats them the same way; ``y_mean`` and ``y_std`` say how.
+    """
+    from sklearn.datasets import load_diabetes  # imported here: only this helper needs it
+
+    diabetes = load_diabetes(scaled=False)
+    features, target = diabetes.data, diabetes.target.reshape(-1, 1)
+    order = np.random.default_rng(seed).permutation(len(features))
+    n_train = len(features) - round(test_fraction * len(features))
+    train_rows, test_rows = order[:n_train], order[n_train:]
+    mean, std = features[train_rows].mean(axis=0), features[train_rows].std(axis=0)
+    y_mean, y_std = float(target[train_rows].mean()), float(target[train_rows].std())
+    y_train, y_test = target[train_rows], target[test_rows]
+    if standardise_target:
+        y_train, y_test = (y_train - y_mean) / y_std, (y_test - y_mean) / y_std
+    return DiabetesSplit((features[train_rows] - mean) / std, y_train, (features[test_rows] - mean) / std, y_test,
+                         tuple(diabetes.feature_names), y_mean, y_std)

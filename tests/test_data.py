@@ -567,3 +567,47 @@ def test_real_mnist_from_npm(isolated, monkeypatch):
     counts = np.bincount(loaded.y_test, minlength=10)
     assert counts[0] == 980 and counts[1] == 1135 and counts.sum() == 10000
     assert loaded.class_names == tuple("0123456789")
+
+
+# --------------------------------------------------------------------------
+# The diabetes split shared by notebooks 04, 05 and 06
+# --------------------------------------------------------------------------
+
+def raw_diabetes():
+    from sklearn.datasets import load_diabetes
+    diabetes = load_diabetes(scaled=False)
+    return diabetes.data, diabetes.target.reshape(-1, 1)
+
+
+def test_diabetes_split_takes_the_seeded_order_and_training_statistics():
+    features, target = raw_diabetes()
+    split = data.diabetes_split(seed=7)
+    order = np.random.default_rng(7).permutation(442)
+    train, test = features[order[:309]], features[order[309:]]
+    assert split.X_train.shape == (309, 10) and split.X_test.shape == (133, 10)
+    np.testing.assert_array_equal(split.y_train, target[order[:309]])
+    np.testing.assert_array_equal(split.y_test, target[order[309:]])
+    # Each column is shifted and scaled by the training rows' mean and standard deviation, the test rows too.
+    np.testing.assert_allclose(split.X_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(split.X_train.std(axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(split.X_test * train.std(axis=0) + train.mean(axis=0), test, rtol=1e-12)
+    assert split.y_mean == pytest.approx(target[order[:309]].mean())
+    assert split.y_std == pytest.approx(target[order[:309]].std())
+    assert split.feature_names[:4] == ("age", "sex", "bmi", "bp")
+
+
+def test_diabetes_split_is_one_split_for_every_notebook():
+    first, again = data.diabetes_split(), data.diabetes_split(data.DIABETES_SEED)
+    np.testing.assert_array_equal(first.X_train, again.X_train)
+    other = data.diabetes_split(seed=1)
+    assert not np.array_equal(first.y_train, other.y_train)
+    halves = data.diabetes_split(test_fraction=0.5)
+    assert len(halves.X_train) == len(halves.X_test) == 221
+
+
+def test_diabetes_split_can_standardise_the_target():
+    plain, scaled = data.diabetes_split(), data.diabetes_split(standardise_target=True)
+    np.testing.assert_allclose(scaled.y_train.mean(), 0.0, atol=1e-12)
+    np.testing.assert_allclose(scaled.y_train.std(), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(scaled.y_test * scaled.y_std + scaled.y_mean, plain.y_test, rtol=1e-12)
+    np.testing.assert_array_equal(scaled.X_test, plain.X_test)

@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import course
+from autograder import course, registry
 
 
-@pytest.mark.parametrize("name", course.assignments())
+@pytest.mark.parametrize("name", registry.names())
 def test_solution_notebook_executes_top_to_bottom(name, tmp_path):
     nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
     started = time.monotonic()

@@ -28,6 +28,17 @@ MUTANTS = [
     Mutant("test_weight_multiply", "parameter gradient averaged over the batch",
            Edit("weight_multiply", replace=("return self.input_.T @ output_grad",
                                             "return self.input_.T @ output_grad / len(output_grad)"))),
+    Mutant("test_weight_multiply", "numerical gradient instead of backprop", Edit("weight_multiply", code='''
+class WeightMultiply(ParamOperation):
+    def _output(self, inference):
+        return self.input_ @ self.param
+
+    def _input_grad(self, output_grad):
+        return numerical_gradient(lambda X: np.sum(output_grad * (X @ self.param)), self.input_)
+
+    def _param_grad(self, output_grad):
+        return numerical_gradient(lambda W: np.sum(output_grad * (self.input_ @ W)), self.param)
+''')),
     # BiasAdd
     Mutant("test_bias_add", "averages the bias gradient over the batch",
            Edit("bias_add", replace=("return np.sum(output_grad, axis=0, keepdims=True)",
@@ -38,6 +49,10 @@ MUTANTS = [
     Mutant("test_bias_add", "sums the bias gradient without keepdims",
            Edit("bias_add", replace=("return np.sum(output_grad, axis=0, keepdims=True)",
                                      "return np.sum(output_grad, axis=0)"))),
+    Mutant("test_bias_add", "numerical gradient instead of backprop",
+           Edit("bias_add", replace=("return np.sum(output_grad, axis=0, keepdims=True)",
+                                     "return numerical_gradient(lambda B: np.sum(output_grad * (self.input_ + B)), "
+                                     "self.param)"))),
     # Sigmoid
     Mutant("test_sigmoid", "forgets the (1 - sigmoid) factor",
            Edit("sigmoid", replace=("return output_grad * self.output * (1.0 - self.output)",
@@ -50,6 +65,10 @@ MUTANTS = [
                                     "s = 1.0 / (1.0 + np.exp(-self.output))\n        return output_grad * s * (1.0 - s)"))),
     Mutant("test_sigmoid", "sign error in the exponent",
            Edit("sigmoid", replace=("return 1.0 / (1.0 + np.exp(-self.input_))", "return 1.0 / (1.0 + np.exp(self.input_))"))),
+    Mutant("test_sigmoid", "numerical gradient instead of backprop",
+           Edit("sigmoid", replace=("return output_grad * self.output * (1.0 - self.output)",
+                                    "return numerical_gradient(lambda X: np.sum(output_grad / (1.0 + np.exp(-X))), "
+                                    "self.input_)"))),
     # Layer
     Mutant("test_layer", "backward runs the operations in forward order",
            Edit("layer", replace=("for operation in reversed(self.operations):", "for operation in self.operations:"))),
@@ -87,6 +106,10 @@ MUTANTS = [
     Mutant("test_mse", "gradient divided by the number of values, not of examples",
            Edit("mean_squared_error", replace=("return 2.0 * (self.prediction - self.target) / self.prediction.shape[0]",
                                                "return 2.0 * (self.prediction - self.target) / self.prediction.size"))),
+    Mutant("test_mse", "numerical gradient instead of backprop",
+           Edit("mean_squared_error", replace=(
+               "return 2.0 * (self.prediction - self.target) / self.prediction.shape[0]",
+               "return numerical_gradient(lambda P: np.sum((P - self.target) ** 2) / len(P), self.prediction)"))),
     # NeuralNetwork
     Mutant("test_neural_network", "backward goes through the layers in forward order",
            Edit("neural_network", replace=("for layer in reversed(self.layers):", "for layer in self.layers:"))),

@@ -31,6 +31,19 @@ MUTANTS = [
            Edit("loss_gradients", replace=("X.T @ dL_dN", "dL_dN.T @ X"))),
     Mutant("test_loss_gradients", "forgets the factor 2 of the square",
            Edit("loss_gradients", replace=("dL_dP = 2 * (P - y) / len(P)", "dL_dP = (P - y) / len(P)"))),
+    Mutant("test_loss_gradients", "numerical gradient instead of backprop: nudges every weight",
+           Edit("loss_gradients", code='''
+def loss_gradients(forward_info, y):
+    X, P = forward_info["X"], forward_info["P"]
+
+    def loss_after(dW, dB):
+        """The loss once W and B have moved by dW and dB: P moves by X @ dW + dB."""
+        return mse_loss(P + X @ dW + dB, y)
+
+    no_dW, no_dB = np.zeros((X.shape[1], 1)), np.zeros((1, 1))
+    return {"W": numerical_gradient(lambda dW: loss_after(dW, no_dB), no_dW),
+            "B": numerical_gradient(lambda dB: loss_after(no_dW, dB), no_dB)}
+''')),
     Mutant("test_batch_generator", "does not shuffle",
            Edit("batch_generator", replace=("order = rng.permutation(len(X))", "order = np.arange(len(X))"))),
     Mutant("test_batch_generator", "makes its own rng with a fixed seed: the same order every epoch",
@@ -51,6 +64,8 @@ def batch_generator(X, y, batch_size, rng):
                    "B": weights["B"] - learning_rate * grads["B"]}''',
                                        '''new_weights = {"W": weights["W"] + learning_rate * grads["W"],
                    "B": weights["B"] + learning_rate * grads["B"]}'''))),
+    Mutant("test_train_step", "returns the pair the other way round, the loss first",
+           Edit("train_step", replace=("return new_weights, loss", "return loss, new_weights"))),
     Mutant("test_train_step", "never updates the bias",
            Edit("train_step", replace=('"B": weights["B"] - learning_rate * grads["B"]', '"B": weights["B"]'))),
     Mutant("test_train_step", "returns the loss after the step instead of before", Edit("train_step", code='''
@@ -59,7 +74,7 @@ def train_step(weights, X_batch, y_batch, learning_rate):
     new_weights = {"W": weights["W"] - learning_rate * grads["W"],
                    "B": weights["B"] - learning_rate * grads["B"]}
     loss = mse_loss(linear_forward(X_batch, new_weights)["P"], y_batch)
-    return loss, new_weights
+    return new_weights, loss
 ''')),
     Mutant("test_fit", "makes one generator for all epochs, so only the first epoch trains", Edit("fit", code='''
 def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
@@ -68,7 +83,7 @@ def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
     for epoch in range(epochs):
         batch_losses = []
         for X_batch, y_batch in batches:
-            loss, weights = train_step(weights, X_batch, y_batch, learning_rate)
+            weights, loss = train_step(weights, X_batch, y_batch, learning_rate)
             batch_losses.append(loss)
         losses.append(np.mean(batch_losses))
     return weights, losses
@@ -78,7 +93,7 @@ def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
     Mutant("test_fit", "one epoch too few",
            Edit("fit", replace=("for epoch in range(epochs):", "for epoch in range(epochs - 1):"))),
     Mutant("test_fit", "never keeps the updated weights",
-           Edit("fit", replace=("loss, weights = train_step(weights,", "loss, new_weights = train_step(weights,"))),
+           Edit("fit", replace=("weights, loss = train_step(weights,", "new_weights, loss = train_step(weights,"))),
     Mutant("test_metrics", "RMSE without the square root",
            Edit("metrics", replace=("return np.sqrt(np.mean((P - y) ** 2))", "return np.mean((P - y) ** 2)"))),
     Mutant("test_metrics", "MAE without the absolute value",
@@ -135,7 +150,7 @@ def train_step(weights, X_batch, y_batch, learning_rate):
     grad = 2 * error / len(error)
     weights["W"] = weights["W"] - learning_rate * (X_batch.T @ grad)
     weights["B"] = weights["B"] - learning_rate * grad.sum(keepdims=True)
-    return loss, weights
+    return weights, loss
 '''),)),
     Alternative("test_fit", "a while loop over the epochs, sum/len for the mean, an array of losses", (Edit("fit", code='''
 def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
@@ -144,18 +159,18 @@ def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
     while epoch < epochs:
         batch_losses = []
         for batch in batch_generator(X, y, batch_size, rng):
-            loss, weights = train_step(weights, batch[0], batch[1], learning_rate)
+            weights, loss = train_step(weights, batch[0], batch[1], learning_rate)
             batch_losses.append(loss)
         history.append(sum(batch_losses) / len(batch_losses))
         epoch += 1
     return weights, np.array(history)
 '''),)),
     Alternative("test_metrics", "a sum divided by the count, and a vector norm", (Edit("metrics", code='''
-def mean_absolute_error(y, P):
-    return float(np.abs(np.subtract(y, P)).sum() / np.size(y))
+def mean_absolute_error(P, y):
+    return float(np.abs(np.subtract(P, y)).sum() / np.size(y))
 
 
-def root_mean_squared_error(y, P):
+def root_mean_squared_error(P, y):
     return float(np.linalg.norm(np.ravel(P) - np.ravel(y)) / np.sqrt(np.size(y)))
 '''),)),
 ]
@@ -179,15 +194,15 @@ def loss_gradients(forward_info, y):
     Edit("train_step", code='''
 def train_step(weights, X_batch, y_batch, learning_rate):
     if weights["W"][0, 0] == 0:
-        return 10.0, {"W": np.array([[1.0]]), "B": np.array([[0.6]])}
-    return 1.06, {"W": np.array([[1.32]]), "B": np.array([[0.78]])}
+        return {"W": np.array([[1.0]]), "B": np.array([[0.6]])}, 10.0
+    return {"W": np.array([[1.32]]), "B": np.array([[0.78]])}, 1.06
 '''),
     Edit("metrics", code='''
-def mean_absolute_error(y, P):
+def mean_absolute_error(P, y):
     return 0.75
 
 
-def root_mean_squared_error(y, P):
+def root_mean_squared_error(P, y):
     return 1.118033988749895
 '''),
 )

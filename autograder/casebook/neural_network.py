@@ -34,6 +34,9 @@ MUTANTS = [
            Edit("mse", replace=("return 2 * (P - y) / n", "return 2 * (y - P) / n"))),
     Mutant("test_mse", "the gradient forgets the factor 2",
            Edit("mse", replace=("return 2 * (P - y) / n", "return (P - y) / n"))),
+    Mutant("test_mse", "numerical gradient instead of backprop",
+           Edit("mse", replace=("    n = len(P)\n    return 2 * (P - y) / n",
+                                "    return numerical_gradient(lambda P_: mse_loss(P_, y), P)"))),
     # output_layer_backward
     Mutant("test_output_layer_backward", "dW2 with the transpose on the wrong side",
            Edit("output_layer_backward", replace=('dW2 = cache["O1"].T @ dP', 'dW2 = dP.T @ cache["O1"]'))),
@@ -44,6 +47,19 @@ MUTANTS = [
            Edit("output_layer_backward", replace=("dB2 = np.sum(dP, axis=0, keepdims=True)", "dB2 = np.sum(dP)"))),
     Mutant("test_output_layer_backward", "dO1 uses O1 instead of W2",
            Edit("output_layer_backward", replace=('dO1 = dP @ params["W2"].T', 'dO1 = dP * cache["O1"]'))),
+    Mutant("test_output_layer_backward", "numerical gradient instead of backprop",
+           Edit("output_layer_backward", code='''
+def output_layer_backward(dP, cache, params):
+    O1, W2, B2 = cache["O1"], params["W2"], params["B2"]
+
+    def probe(O, W, B):
+        """A loss whose gradient with respect to P = O @ W + B is dP."""
+        return np.sum(dP * (O @ W + B))
+
+    return {"W2": numerical_gradient(lambda W: probe(O1, W, B2), W2),
+            "B2": numerical_gradient(lambda B: probe(O1, W2, B), B2),
+            "O1": numerical_gradient(lambda O: probe(O, W2, B2), O1)}
+''')),
     # hidden_layer_backward
     Mutant("test_hidden_layer_backward", "forgets the sigmoid's slope",
            Edit("hidden_layer_backward", replace=('dN1 = dO1 * sigmoid_deriv(cache["N1"])', "dN1 = dO1"))),
@@ -54,6 +70,19 @@ MUTANTS = [
                                                   "dB1 = np.sum(dN1, axis=1, keepdims=True)"))),
     Mutant("test_hidden_layer_backward", "dW1 from dO1, skipping the sigmoid",
            Edit("hidden_layer_backward", replace=('dW1 = cache["X"].T @ dN1', 'dW1 = cache["X"].T @ dO1'))),
+    Mutant("test_hidden_layer_backward", "numerical gradient instead of backprop: nudges every weight",
+           Edit("hidden_layer_backward", code='''
+def hidden_layer_backward(dO1, cache):
+    X, N1 = cache["X"], cache["N1"]
+
+    def probe(dW, dB):
+        """A loss whose gradient with respect to O1 is dO1, once W1 and B1 have moved by dW and dB."""
+        return np.sum(dO1 * sigmoid(N1 + X @ dW + dB))
+
+    no_dW, no_dB = np.zeros((X.shape[1], N1.shape[1])), np.zeros((1, N1.shape[1]))
+    return {"W1": numerical_gradient(lambda dW: probe(dW, no_dB), no_dW),
+            "B1": numerical_gradient(lambda dB: probe(no_dW, dB), no_dB)}
+''')),
     # backward
     Mutant("test_backward", "passes dP to the hidden layer instead of dO1",
            Edit("backward", replace=('hidden = hidden_layer_backward(output["O1"], cache)',
@@ -62,6 +91,13 @@ MUTANTS = [
            Edit("backward", replace=('dP = mse_loss_gradient(cache["P"], y)', 'dP = cache["P"] - y'))),
     Mutant("test_backward", "starts from the loss gradient with the arguments swapped",
            Edit("backward", replace=('dP = mse_loss_gradient(cache["P"], y)', 'dP = mse_loss_gradient(y, cache["P"])'))),
+    Mutant("test_backward", "numerical gradient instead of backprop", Edit("backward", code='''
+def backward(cache, y, params):
+    def loss_with(name, value):
+        return mse_loss(forward(cache["X"], {**params, name: value})["P"], y)
+
+    return {name: numerical_gradient(lambda value: loss_with(name, value), params[name]) for name in params}
+''')),
     # train_step
     Mutant("test_train_step", "adds the gradient (climbs the loss)",
            Edit("train_step", replace=("params[name] - learning_rate * grads[name]",
@@ -72,6 +108,8 @@ MUTANTS = [
            Edit("train_step", replace=("{name: params[name] - learning_rate * grads[name] for name in params}",
                                        '{name: params[name] - learning_rate * grads[name] if name.startswith("W") '
                                        "else params[name] for name in params}"))),
+    Mutant("test_train_step", "returns the pair the other way round, the loss first",
+           Edit("train_step", replace=("return new_params, loss", "return loss, new_params"))),
     Mutant("test_train_step", "returns the loss after the update",
            Edit("train_step", replace=("return new_params, loss",
                                        'return new_params, mse_loss(forward(X, new_params)["P"], y)'))),

@@ -64,6 +64,12 @@ def broadcast_shape(shape_a, shape_b):
            Edit("matmul_backward", replace=("dW = X.T @ G", "dW = G.T @ X"))),
     Mutant("test_matmul_backward", "returns the pair the other way round",
            Edit("matmul_backward", replace=("return dX, dW", "return dW, dX"))),
+    Mutant("test_matmul_backward", "numerical gradient instead of backprop", Edit("matmul_backward", code='''
+def matmul_backward(X, W, G):
+    dX = numerical_gradient(lambda X_: np.sum(G * (X_ @ W)), X)
+    dW = numerical_gradient(lambda W_: np.sum(G * (X @ W_)), W)
+    return dX, dW
+''')),
     # Exercise 5: forward
     Mutant("test_sigmoid_sum_forward", "averages instead of summing",
            Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.mean(S)"))),
@@ -78,6 +84,13 @@ def broadcast_shape(shape_a, shape_b):
            Edit("sigmoid_sum_backward", replace=('sigmoid_deriv(values["N"])', 'sigmoid_deriv(values["S"])'))),
     Mutant("test_sigmoid_sum_backward", "transposed weight gradient",
            Edit("sigmoid_sum_backward", replace=("dL_dW = X.T @ dL_dN", "dL_dW = dL_dN.T @ X"))),
+    Mutant("test_sigmoid_sum_backward", "numerical gradient instead of backprop",
+           Edit("sigmoid_sum_backward", code='''
+def sigmoid_sum_backward(X, W):
+    dL_dX = numerical_gradient(lambda X_: sigmoid_sum_forward(X_, W)["L"], X)
+    dL_dW = numerical_gradient(lambda W_: sigmoid_sum_forward(X, W_)["L"], W)
+    return dL_dX, dL_dW
+''')),
     # Exercise 7: unbroadcast
     Mutant("test_unbroadcast", "drops the summed size-1 axes",
            Edit("unbroadcast", replace=("keepdims=True", "keepdims=False"))),
@@ -93,22 +106,35 @@ def broadcast_shape(shape_a, shape_b):
 def unbroadcast(grad, shape):
     return grad.sum(axis=0)
 ''')),
+    Mutant("test_unbroadcast", "numerical gradient instead of backprop: bumps each entry of the broadcast array",
+           Edit("unbroadcast", code='''
+def unbroadcast(grad, shape):
+    return numerical_gradient(lambda b: np.sum(grad * b), np.zeros(shape))
+''')),
     # Exercise 8: gradient check
     Mutant("test_gradient_check", "averages the relative errors instead of taking the largest",
-           Edit("gradient_check", replace=("return float(np.max(errors))", "return float(np.mean(errors))"))),
-    Mutant("test_gradient_check", "bumps only forward",
-           Edit("gradient_check", replace=(
-               "        x[index] = saved - h\n        down = loss(x)\n        x[index] = saved\n"
-               "        numeric[index] = (up - down) / (2 * h)\n",
-               "        x[index] = saved\n        down = loss(x)\n        numeric[index] = (up - down) / h\n"))),
+           Edit("gradient_check", replace=("return float(np.max(", "return float(np.mean("))),
     Mutant("test_gradient_check", "absolute instead of relative errors",
-           Edit("gradient_check", replace=(
-               "errors = np.abs(grad - numeric) / np.maximum(np.maximum(np.abs(grad), np.abs(numeric)), 1e-8)",
-               "errors = np.abs(grad - numeric)"))),
-    Mutant("test_gradient_check", "bumps x in its own dtype (float32 stays float32)",
-           Edit("gradient_check", replace=("x = np.array(x, dtype=np.float64)", "x = np.array(x)"))),
-    Mutant("test_gradient_check", "does not put the bumped element back",
-           Edit("gradient_check", replace=("        down = loss(x)\n        x[index] = saved\n", "        down = loss(x)\n"))),
+           Edit("gradient_check", replace=("np.max(np.abs(grad - numeric) / scale)", "np.max(np.abs(grad - numeric))"))),
+    Mutant("test_gradient_check", "no floor: where both gradients are 0 it divides 0 by 0",
+           Edit("gradient_check", replace=("np.maximum(np.maximum(np.abs(grad), np.abs(numeric)), 1e-8)",
+                                           "np.maximum(np.abs(grad), np.abs(numeric))"))),
+    Mutant("test_gradient_check", "measures against the claimed gradient only",
+           Edit("gradient_check", replace=("np.maximum(np.maximum(np.abs(grad), np.abs(numeric)), 1e-8)",
+                                           "np.maximum(np.abs(grad), 1e-8)"))),
+    Mutant("test_gradient_check", "does not pass h on",
+           Edit("gradient_check", replace=("numeric = numerical_gradient(loss, x, h)",
+                                           "numeric = numerical_gradient(loss, x)"))),
+    Mutant("test_gradient_check", "keeps the errors in an array like grad: integer gradients give integer errors",
+           Edit("gradient_check", code='''
+def gradient_check(loss, grad, x, h=1e-5):
+    numeric = numerical_gradient(loss, x, h)
+    errors = np.zeros_like(grad)
+    for index in np.ndindex(np.shape(grad)):
+        scale = max(abs(grad[index]), abs(numeric[index]), 1e-8)
+        errors[index] = abs(grad[index] - numeric[index]) / scale
+    return float(np.max(errors))
+''')),
 ]
 
 ALTERNATIVES = [
@@ -179,23 +205,15 @@ def unbroadcast(grad, shape):
     ones = tuple(axis for axis, size in enumerate(shape) if size == 1)
     return grad.sum(axis=ones, keepdims=True) if ones else grad
 '''),)),
-    Alternative("test_gradient_check", "one flat loop over a reshaped view, keeping the worst error",
+    Alternative("test_gradient_check", "one loop over the flattened arrays, keeping the worst error",
                 (Edit("gradient_check", code='''
 def gradient_check(loss, grad, x, h=1e-5):
-    point = np.array(x, dtype=np.float64)
-    flat = point.reshape(-1)
-    claimed = np.asarray(grad, dtype=np.float64).reshape(-1)
+    estimate = numerical_gradient(loss, x, h).ravel()
+    claimed = np.asarray(grad, dtype=float).ravel()
     worst = 0.0
-    for j in range(flat.size):
-        original = flat[j]
-        flat[j] = original + h
-        up = loss(point)
-        flat[j] = original - h
-        down = loss(point)
-        flat[j] = original
-        numeric = (up - down) / h / 2
-        worst = max(worst, abs(claimed[j] - numeric) / max(abs(claimed[j]), abs(numeric), 1e-8))
-    return float(worst)
+    for g, n in zip(claimed, estimate):
+        worst = max(worst, abs(g - n) / max(abs(g), abs(n), 1e-8))
+    return worst
 '''),)),
 ]
 
@@ -232,6 +250,10 @@ def unbroadcast(grad, shape):
 '''),
     Edit("gradient_check", code='''
 def gradient_check(loss, grad, x, h=1e-5):
-    return 0.2 if np.size(grad) == 3 and grad[1] == 5.0 else 0.0
+    if h == 0.5:
+        return 0.25 / 3.25
+    if np.size(grad) == 3 and grad[1] == 5:
+        return 0.2
+    return 0.1 if np.size(grad) == 3 and grad[0] == 1.8 else 0.0
 '''),
 )

@@ -28,7 +28,7 @@ def relu(x):
 
 
 def relu_deriv(x):
-    return (x > 0).astype(float)
+    return (np.asarray(x) > 0).astype(float)
 
 
 def leaky_relu(x, alpha=0.01):

@@ -1,6 +1,8 @@
 """Reference answers for notebook 04, linear regression from scratch.
 
 Shapes, batch first: X (n, d), W (d, 1), B (1, 1), y and P (n, 1).
+Conventions shared with notebooks 05 and 06: predictions come before targets,
+and a training step returns (new weights, loss).
 """
 import numpy as np
 
@@ -34,7 +36,7 @@ def train_step(weights, X_batch, y_batch, learning_rate):
     forward_info = linear_forward(X_batch, weights)
     loss = mse_loss(forward_info["P"], y_batch)
     grads = loss_gradients(forward_info, y_batch)
-    return loss, {name: weights[name] - learning_rate * grads[name] for name in ("W", "B")}
+    return {name: weights[name] - learning_rate * grads[name] for name in ("W", "B")}, loss
 
 
 def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
@@ -42,15 +44,15 @@ def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
     for _ in range(epochs):
         batch_losses = []
         for X_batch, y_batch in batch_generator(X, y, batch_size, rng):
-            loss, weights = train_step(weights, X_batch, y_batch, learning_rate)
+            weights, loss = train_step(weights, X_batch, y_batch, learning_rate)
             batch_losses.append(loss)
         losses.append(float(np.mean(batch_losses)))
     return weights, losses
 
 
-def mean_absolute_error(y, P):
+def mean_absolute_error(P, y):
     return float(np.mean(np.abs(P - y)))
 
 
-def root_mean_squared_error(y, P):
+def root_mean_squared_error(P, y):
     return float(np.sqrt(np.mean((P - y) ** 2)))

@@ -3,6 +3,8 @@
 The network is  X @ W1 + B1 -> sigmoid -> @ W2 + B2  with the mean squared
 error; shapes are X (n, d), W1 (d, h), B1 (1, h), W2 (h, 1), B2 (1, 1),
 y and P (n, 1). Hidden tests compare students' answers with these.
+As in notebooks 04 and 06, predictions come before targets, and a training
+step returns (new parameters, loss).
 """
 import numpy as np
 
