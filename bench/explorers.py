@@ -6,7 +6,7 @@
 A slider sends its value when the hand lets go (continuous_update=False), and
 a burst of changes folds into one redraw, so what a student feels after each
 move is one redraw. This times that redraw for every explorer of notebooks
-01-07, at the settings a notebook opens with and at a few others, with the
+01-08, at the settings a notebook opens with and at a few others, with the
 reference answers handed in where the notebook hands in the student's own.
 The yardstick, timed in the same process and interleaved with the
 explorers, is an empty figure of the same size saved as PNG: the floor any
@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 
-from autograder.reference import chain_rule, derivatives, tensors, training
+from autograder.reference import autodiff, chain_rule, derivatives, tensors, training
+from dlscratch.explore import autodiff as autodiff_explorer
 from dlscratch.explore import chain_rule as chain_rule_explorer
 from dlscratch.explore import derivatives as derivative_explorer
 from dlscratch.explore import gradient_descent, neural_network
@@ -41,6 +42,20 @@ def _numerical_derivative(f, x, h=1e-5):
     return derivatives.central_difference(f, x, h)
 
 
+def small_network_loss():
+    """A 6-5-3 tanh network's loss on four samples, on the reference engine: six functions, eleven variables."""
+    rng = np.random.default_rng(0)
+    model = autodiff.MLP((6, 5, 3), rng)
+    return autodiff.softmax_cross_entropy(model(autodiff.Variable(rng.normal(size=(4, 6)), name="x")), [0, 1, 2, 0])
+
+
+def diamond():
+    """Notebook 08's diamond, a = x * x; y = a + a * x."""
+    x = autodiff.Variable(np.array([1.0, 2.0]), name="x")
+    a = x * x
+    return a + a * x
+
+
 PIECES = {**chain_rule_explorer.BUILT_IN,
           "x²": (np.square, derivatives.square_deriv),
           "leaky ReLU": (lambda x: derivatives.leaky_relu(x, 0.1), lambda x: derivatives.leaky_relu_deriv(x, 0.1))}
@@ -56,6 +71,9 @@ def redraws():
     update = Answer(momentum_step, "momentum_update", 5, returns=False)
     schedule = Answer(training.lr_schedule, "lr_schedule", 6)
     shape = tensor_explorer.parse_shape
+    trained = small_network_loss()
+    trained.backward(retain_grad=True)
+    steps = autodiff_explorer.record_backward(small_network_loss(), lambda loss: loss.backward(retain_grad=True))
     return {
         "01 derivative": [lambda h=h: derivative_explorer.draw("sin(x)", 1.0, h) for h in (1e-1, 1e-8, 1e-14)],
         "01 error": [lambda x=x: derivative_explorer.draw_errors(errors, "tanh(x)", x, 1e-5) for x in (1.0, -2.0)],
@@ -68,6 +86,8 @@ def redraws():
         "05 hidden units": [lambda j=j: neural_network.draw(neural_network.DEFAULT_PARAMS, j) for j in (0, 2)],
         "07 momentum": [lambda m=m, d=d: training_explorer.draw(update, schedule, 0.02, m, d)
                         for m, d in ((0.0, None), (0.9, "exponential"))],
+        "08 graph": [lambda output=output: autodiff_explorer.draw_graph(output) for output in (diamond(), trained)],
+        "08 stepper": [lambda k=k: autodiff_explorer.draw_step(steps, k) for k in (0, 3, 6)],
     }
 
 
