@@ -2,8 +2,10 @@
 
 Headless Debian Chromium (never a downloaded browser) opens notebook 01, runs
 all cells, moves the step slider of the derivative explorer and sees the
-picture change. The notebook is worked on a copy of course/, so the
-committed student edition is never saved over.
+picture change. For notebook 08, whose explorers draw the student's own
+engine, it opens the solved notebook up to the graph explorer, presses
+"run backward" and sees the picture change. Everything is worked on a copy
+of course/, so the committed student edition is never saved over.
 """
 import os
 import re
@@ -14,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder import course
@@ -21,6 +24,61 @@ from autograder import course
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 pytestmark = pytest.mark.browser
+
+
+def solved_up_to(name, marker):
+    """The solution notebook `name` from its start to the first cell containing `marker`, hidden tests removed."""
+    solved = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    cells = []
+    for cell in solved.cells:
+        if cell.cell_type == "code":
+            cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        cells.append(cell)
+        if marker in cell.source:
+            break
+    else:
+        raise AssertionError(f"no cell of {name} contains {marker!r}")
+    solved.cells = cells
+    return solved
+
+
+def run_all_cells(page):
+    for attempt in range(4):  # a kernel still connecting may drop the first request
+        page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=30_000)
+        try:
+            page.wait_for_selector(".jp-InputPrompt:has-text('[1]')", state="attached", timeout=30_000)
+            return
+        except Exception:
+            if attempt == 3:
+                raise
+
+
+def open_browser(playwright):
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+
+
+def open_notebook(browser, url, token, path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/tree/{path}?token={token}")
+    page.wait_for_selector(".jp-Notebook", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    return page
+
+
+def first_picture(page, failure_shot):
+    image = page.locator(".jupyter-widgets img").first
+    try:
+        image.wait_for(state="attached", timeout=180_000)   # off-screen cells are attached, not shown
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / failure_shot))
+        raise
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.naturalWidth > 0", arg=image.element_handle(), timeout=60_000)
+    return image
 
 
 def free_port():
@@ -35,6 +93,7 @@ def lab(tmp_path_factory):
         pytest.fail("Debian's chromium is missing: scripts/test installs it (apt-get install chromium)")
     work = tmp_path_factory.mktemp("lab") / "course"
     shutil.copytree(course.COURSE, work)
+    nbformat.write(solved_up_to("08_autodiff", "graph_explorer("), work / "08_autodiff" / "solved_engine.ipynb")
     port, token = free_port(), "browser-test-token"
     log = open(work.parent / "lab.log", "w")
     server = subprocess.Popen(
@@ -64,33 +123,11 @@ def test_derivative_explorer_responds_in_jupyterlab(lab):
     url, token = lab
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/01_derivatives/01_derivatives.ipynb?token={token}")
-        page.wait_for_selector(".jp-Notebook", timeout=120_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        browser = open_browser(playwright)
+        page = open_notebook(browser, url, token, "01_derivatives/01_derivatives.ipynb")
         assert page.get_by_text("Create Assignment").count() == 0, "students see nbgrader's instructor panel"
-
-        for attempt in range(4):  # a kernel still connecting may drop the first request
-            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=30_000)
-            try:
-                page.wait_for_selector(".jp-InputPrompt:has-text('[1]')", state="attached", timeout=30_000)
-                break
-            except Exception:
-                if attempt == 3:
-                    raise
-        image = page.locator(".jupyter-widgets img").first
-        try:
-            image.wait_for(state="attached", timeout=180_000)   # off-screen cells are attached, not shown
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "derivative-explorer-failed.png"))
-            raise
-        image.scroll_into_view_if_needed()
-        page.wait_for_function("img => img.naturalWidth > 0", arg=image.element_handle(), timeout=60_000)
+        run_all_cells(page)
+        image = first_picture(page, "derivative-explorer-failed.png")
         before = image.get_attribute("src")
         readout = page.locator(".widget-readout").nth(1)
         readout_before = readout.inner_text()
@@ -110,3 +147,32 @@ def test_derivative_explorer_responds_in_jupyterlab(lab):
     assert after != before, "the picture did not change when the slider moved"
     assert readout_after != readout_before and re.match(r"^[-+0-9.e]+$", readout_after.strip()), (
         readout_before, readout_after)
+
+
+def test_graph_explorer_runs_the_students_backward_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = open_browser(playwright)
+        page = open_notebook(browser, url, token, "08_autodiff/solved_engine.ipynb")
+        run_all_cells(page)
+        button = page.get_by_role("button", name="run backward")
+        try:
+            button.wait_for(state="attached", timeout=180_000)
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+            button.scroll_into_view_if_needed(timeout=30_000)
+            image = page.locator(".widget-vbox:has(button:has-text('run backward')) img").first
+            page.wait_for_function("img => img.naturalWidth > 0", arg=image.element_handle(), timeout=60_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "graph-explorer-failed.png"))
+            raise
+        before = image.get_attribute("src")
+        page.get_by_role("button", name="run backward").click(timeout=30_000)
+        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                               arg=[image.element_handle(), before], timeout=60_000)
+        after = image.get_attribute("src")
+        page.screenshot(path=str(ARTIFACTS / "graph-explorer.png"), full_page=False)
+        browser.close()
+    assert after != before, "the graph did not change when backward ran"

@@ -87,6 +87,20 @@ def test_every_test_cell_has_hidden_tests_that_use_the_student_proxy(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_every_test_cell_follows_an_answer_or_a_test_cell(name):
+    """nbgrader puts a deleted test cell back after the nbgrader cell that came before it in the release, and
+    fails (a KeyError in OverwriteCells) when that cell is a locked one: a student who deleted the test cells
+    would stop the grader instead of scoring zero. So no locked cell may sit between an answer and its test."""
+    from nbgrader import utils as nbutils
+    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    cells = [c for c in nb.cells if "nbgrader" in c.metadata]
+    for before, cell in zip(cells, cells[1:]):
+        if nbutils.is_grade(cell):
+            assert nbutils.is_solution(before) or nbutils.is_grade(before), (
+                f"{cell.metadata.nbgrader['grade_id']} follows the locked cell {before.metadata.nbgrader['grade_id']}")
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_solutions_are_committed_without_outputs(name):
     nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
     assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")
