@@ -20,9 +20,10 @@ import time
 
 import numpy as np
 
-from autograder.reference import autodiff, chain_rule, derivatives, tensors, training
+from autograder.reference import autodiff, chain_rule, convolution, derivatives, tensors, training
 from dlscratch.explore import autodiff as autodiff_explorer
 from dlscratch.explore import chain_rule as chain_rule_explorer
+from dlscratch.explore import convolution as convolution_explorer
 from dlscratch.explore import derivatives as derivative_explorer
 from dlscratch.explore import gradient_descent, neural_network
 from dlscratch.explore import tensors as tensor_explorer
@@ -73,6 +74,8 @@ def redraws():
     shape = tensor_explorer.parse_shape
     trained = small_network_loss()
     trained.backward(retain_grad=True)
+    conv2d = Answer(convolution.conv2d_forward, "conv2d_forward", 3)
+    picture = np.random.default_rng(0).random((28, 28))
     steps = autodiff_explorer.record_backward(small_network_loss(), lambda loss: loss.backward(retain_grad=True))
     return {
         "01 derivative": [lambda h=h: derivative_explorer.draw("sin(x)", 1.0, h) for h in (1e-1, 1e-8, 1e-14)],
@@ -88,6 +91,9 @@ def redraws():
                         for m, d in ((0.0, None), (0.9, "exponential"))],
         "08 graph": [lambda output=output: autodiff_explorer.draw_graph(output) for output in (diamond(), trained)],
         "08 stepper": [lambda k=k: autodiff_explorer.draw_step(steps, k) for k in (0, 3, 6)],
+        "09 convolution": [lambda name=name, row=row: convolution_explorer.draw(
+            conv2d, picture, convolution_explorer.PRESETS[name], row, 14, filter_name=name)
+            for name, row in (("vertical edge (Sobel x)", 14), ("box blur", 3))],
     }
 
 

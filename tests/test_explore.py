@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from autograder.reference import chain_rule as ref_chain
+from autograder.reference import convolution as ref_convolution
 from autograder.reference import derivatives as ref_derivatives
 from autograder.reference import tensors as ref_tensors
 from autograder.reference import training as ref_training
-from dlscratch.explore import chain_rule, derivatives, gradient_descent, neural_network, tensors, training
+from dlscratch.explore import chain_rule, convolution, derivatives, gradient_descent, neural_network, tensors, training
 from dlscratch.explore.answers import Answer, AnswerNeeded
 from dlscratch.gradcheck import numerical_derivative
 from dlscratch.plotting import coalesced
@@ -50,6 +51,8 @@ def every_explorer():
         "descent": gradient_descent.descent_explorer(),
         "hidden units": neural_network.hidden_units_explorer(),
         "momentum": training.momentum_explorer(momentum_update, ref_training.lr_schedule),
+        "convolution": convolution.convolution_explorer(np.random.default_rng(0).random((5, 28, 28)),
+                                                        ref_convolution.conv2d_forward),
     }
 
 
