@@ -140,6 +140,7 @@ def _job(student, name, submitted, root, db_url, settings, use_bwrap, hidden_pat
             "release": str(root / "release" / name / f"{name}.ipynb"), "graded": str(graded),
             "db_url": db_url, "limits": asdict(settings.limits), "use_bwrap": use_bwrap,
             "denied_modules": list(registry.denied_while_grading(name)),
+            "switched_off": list(registry.get(name).switched_off),
             "hidden_paths": hidden_paths}
 
 

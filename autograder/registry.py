@@ -24,6 +24,7 @@ class Notebook:
     denied: tuple = ()      # more modules its graded answers may not import (they would do the work)
     stand_ins: tuple = ()   # modules of autograder.stand_ins its hidden tests install in the kernel
     publishes: tuple = ()   # visible modules students get from this notebook on (earlier answers)
+    switched_off: tuple = ()  # library functions (dotted names) that would do an exercise's work, replaced while grading
 
 
 NOTEBOOKS = (
@@ -37,6 +38,15 @@ NOTEBOOKS = (
     # An autodiff library would be the whole answer: torch, jax and tensorflow are denied everywhere, autograd here.
     Notebook("08_autodiff", "autodiff", "autodiff", denied=("torch", "jax", "autograd", "tensorflow"),
              stand_ins=("autodiff",)),
+    # Libraries that convolve would be the answers. scipy's convolving modules are denied as modules;
+    # numpy's convolve and correlate cannot be, so the grading kernel replaces them (and their
+    # internal homes) before any student code runs, and a numba kernel cannot compile them either.
+    Notebook("09_convolutional_networks", "cnn", "cnn",
+             denied=("torch", "jax", "tensorflow", "scipy.signal", "scipy.ndimage"),
+             switched_off=("numpy.convolve", "numpy.correlate", "numpy._core.numeric.convolve",
+                           "numpy._core.numeric.correlate", "numpy._core.multiarray.correlate",
+                           "numpy._core.multiarray.correlate2", "numpy._core._multiarray_umath.correlate",
+                           "numpy._core._multiarray_umath.correlate2")),
 )
 BY_NAME = {notebook.name: notebook for notebook in NOTEBOOKS}
 

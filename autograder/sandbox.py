@@ -57,6 +57,7 @@ class Sandbox:
     workdir: Path
     limits: Limits = field(default_factory=Limits)
     denied_modules: tuple = ("autograder",)
+    switched_off: tuple = ()      # library functions replaced by refusals before student code runs
     hidden_paths: tuple = ()
     use_bwrap: bool = True
     python_guard: bool = True     # off only in tests that check bubblewrap on its own
@@ -103,6 +104,7 @@ class Sandbox:
             "read_roots": read_roots,
             "write_roots": [f.as_posix() for f in (self.home, self.notebook_dir, self.workdir / "tmp")],
             "denied_modules": list(self.denied_modules),
+            "switched_off": list(self.switched_off),
             "hidden_roots": self.hidden_roots(),
             "guard": self.python_guard,
             "limits": {"memory_bytes": limits.memory_bytes, "cpu_seconds": limits.cpu_seconds,

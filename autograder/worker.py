@@ -79,6 +79,7 @@ def grade(job):
     limits = Limits(**job["limits"])
     with tempfile.TemporaryDirectory(prefix="dlg-") as workdir:
         sandbox = Sandbox(Path(workdir), limits=limits, denied_modules=tuple(job["denied_modules"]),
+                          switched_off=tuple(job.get("switched_off", ())),
                           hidden_paths=tuple(job["hidden_paths"]), use_bwrap=job["use_bwrap"])
         for extra in Path(job["release"]).parent.iterdir():  # data files shipped with the notebook
             if extra.is_file() and extra.suffix != ".ipynb":

@@ -39,6 +39,37 @@ def serve_probe(kernel, probe):
     kernel.shell_handlers[REQUEST] = handle
 
 
+def switch_off(functions):
+    """Replace library functions that would do an exercise's work by ones that refuse to.
+
+    Done before the first cell, so a name the student saves or imports later
+    is already the refusal; functions that an @njit kernel calls are looked up
+    while compiling, so numba cannot use the originals either.
+    """
+    import importlib
+    if functions:
+        try:  # numba registers its own versions under the functions it finds at import: let it find the originals
+            importlib.import_module("numba.np.arraymath")
+        except ImportError:
+            pass
+    for dotted in functions:
+        module_name, name = dotted.rsplit(".", 1)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        if hasattr(module, name):
+            setattr(module, name, _refusal(dotted.replace("numpy.", "np.", 1)))
+
+
+def _refusal(name):
+    def refuse(*args, **kwargs):
+        raise PermissionError(f"{name} does this exercise's work, so it is switched off while grading: "
+                              "write the loops yourself")
+    refuse.__name__ = refuse.__qualname__ = name.rsplit(".", 1)[-1]
+    return refuse
+
+
 def start():
     """Set the kernel up; the settings stay in this frame, which is gone before student code runs."""
     settings = json.loads(os.environ.pop("GRADER_SANDBOX"))
@@ -50,6 +81,7 @@ def start():
     app.initialize(sys.argv[1:])
     shell = app.shell
     serve_probe(app.kernel, Probe(lambda: shell.user_ns))
+    switch_off(settings.get("switched_off", ()))
     if settings["guard"]:
         remove_unaudited_process_calls()
         install(settings["read_roots"], settings["write_roots"], settings["denied_modules"],
