@@ -95,6 +95,8 @@ def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp("lab") / "course"
     shutil.copytree(course.COURSE, work)
     nbformat.write(solved_up_to("08_autodiff", "graph_explorer("), work / "08_autodiff" / "solved_engine.ipynb")
+    nbformat.write(solved_up_to("09_convolutional_networks", "convolution_explorer("),
+                   work / "09_convolutional_networks" / "solved_convolution.ipynb")
     port, token = free_port(), "browser-test-token"
     log = open(work.parent / "lab.log", "w")
     server = subprocess.Popen(
@@ -176,3 +178,28 @@ def test_graph_explorer_runs_the_students_backward_in_jupyterlab(lab):
         page.screenshot(path=str(ARTIFACTS / "graph-explorer.png"), full_page=False)
         browser.close()
     assert after != before, "the graph did not change when backward ran"
+
+
+def test_convolution_explorer_follows_the_output_position_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = open_browser(playwright)
+        page = open_notebook(browser, url, token, "09_convolutional_networks/solved_convolution.ipynb")
+        run_all_cells(page)
+        image = first_picture(page, "convolution-explorer-failed.png")
+        before = image.get_attribute("src")
+        handle = page.locator(".widget-hslider", has_text="output row").locator(".noUi-handle").first
+        handle.scroll_into_view_if_needed(timeout=30_000)
+        handle.focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowLeft")
+        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                               arg=[image.element_handle(), before], timeout=60_000)
+        after = image.get_attribute("src")
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(ARTIFACTS / "convolution-explorer.png"), full_page=False)
+        browser.close()
+    assert after != before, "the picture did not change when the output position moved"

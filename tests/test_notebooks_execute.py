@@ -12,10 +12,26 @@ from nbclient import NotebookClient
 
 from autograder import course, registry
 
+# Training runs longer than the suite can afford are cut to one epoch here; every cell still runs.
+# (Notebook 09 trains 12 epochs of 55,000 pictures in its full run: minutes, measured in the note.)
+SHORTER_TRAINING = {
+    "09_convolutional_networks": ("SEED, EPOCHS, BATCH_SIZE = 20190119, 12, 64", "SEED, EPOCHS, BATCH_SIZE = 20190119, 1, 64"),
+}
+
+
+def solution(name):
+    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    if name in SHORTER_TRAINING:
+        full, short = SHORTER_TRAINING[name]
+        cells = [cell for cell in nb.cells if full in cell.source]
+        assert len(cells) == 1, f"{name}: no training cell holds {full!r} any more; update SHORTER_TRAINING"
+        cells[0].source = cells[0].source.replace(full, short)
+    return nb
+
 
 @pytest.mark.parametrize("name", registry.names())
 def test_solution_notebook_executes_top_to_bottom(name, tmp_path):
-    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    nb = solution(name)
     started = time.monotonic()
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(course.SOLUTIONS / name)}}).execute()
