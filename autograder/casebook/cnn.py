@@ -113,6 +113,8 @@ MUTANTS = [
     Mutant("test_network", "one ReLU object shared by both convolutions, so the first one's input is overwritten",
            Edit("network", replace=("layers = [Conv2D(filters[0], 3, 1, ReLU()), MaxPool2D(2), Conv2D(filters[1], 3, 1, ReLU()),",
                                     "relu = ReLU()\n    layers = [Conv2D(filters[0], 3, 1, relu), MaxPool2D(2), Conv2D(filters[1], 3, 1, relu),"))),
+    Mutant("test_network", "the hidden dense layer without its ReLU",
+           Edit("network", replace=("framework.Dense(hidden, ReLU(), weight_scale=he_scale)", "framework.Dense(hidden, weight_scale=he_scale)"))),
     Mutant("test_network", "predict drops the last, partial batch",
            Edit("network", replace=("for start in range(0, len(X), batch_size)]", "for start in range(0, len(X) - batch_size + 1, batch_size)]"))),
 ]
