@@ -144,6 +144,12 @@ def _job(student, name, submitted, root, db_url, settings, use_bwrap, hidden_pat
             "hidden_paths": hidden_paths}
 
 
+# A worker that judged hidden tests with the numba kernels keeps numba and LLVM in memory (about 450 MB);
+# it is replaced by a fresh one, so that every job starts from a small grader and its peak memory is
+# its own.
+RECYCLE_WORKER_MB = 400
+
+
 async def _run_all(jobs, settings, on_result):
     """Feed the jobs to `settings.jobs` worker processes; a worker that dies costs only its job."""
     pending = list(jobs)
@@ -183,6 +189,10 @@ async def _run_all(jobs, settings, on_result):
                 await worker.wait()
                 worker = await start_worker()
             on_result(job, result, time.monotonic() - began)
+            if result.get("worker_rss_mb", 0) > RECYCLE_WORKER_MB and pending:
+                worker.stdin.close()
+                await worker.wait()
+                worker = await start_worker()
         worker.stdin.close()
         await worker.wait()
 

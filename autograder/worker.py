@@ -134,6 +134,7 @@ def run_job(job_path):
         finally:
             faulthandler.cancel_dump_traceback_later()
     result["worker_peak_mb"] = peak_memory_mb()
+    result["worker_rss_mb"] = memory_mb("VmRSS:")
     job_path.with_suffix(".result.json").write_text(json.dumps(result))
 
 
@@ -146,10 +147,19 @@ def reset_peak_memory():
 
 
 def peak_memory_mb():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+    return memory_mb("VmHWM:") or round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def memory_mb(field):
+    """A memory figure of this process from /proc/self/status (Linux), in MB; 0 where there is none."""
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        if line.startswith(field):
             return round(int(line.split()[1]) / 1024, 1)
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return 0
 
 
 def serve():
