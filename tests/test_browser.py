@@ -23,6 +23,7 @@ from autograder import course
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
+SHOWN = ".jp-NotebookPanel:not(.lm-mod-hidden)"   # the notebook on screen, not a tab behind it
 pytestmark = pytest.mark.browser
 
 
@@ -63,15 +64,16 @@ def open_browser(playwright):
 
 def open_notebook(browser, url, token, path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/{path}?token={token}")
-    page.wait_for_selector(".jp-Notebook >> visible=true", timeout=120_000)  # restored tabs are hidden
-    # Only this notebook's indicator: a tab restored from the workspace has one too, hidden.
+    # `reset` starts from an empty workspace, so notebooks that earlier tests opened are not restored
+    # as hidden tabs whose widgets would match the locators below.
+    page.goto(f"{url}/lab/tree/{path}?token={token}&reset")
+    page.wait_for_selector(".jp-Notebook >> visible=true", timeout=120_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'] >> visible=true", timeout=120_000)
     return page
 
 
 def first_picture(page, failure_shot):
-    image = page.locator(".jupyter-widgets img").first
+    image = page.locator(f"{SHOWN} .jupyter-widgets img").first
     try:
         image.wait_for(state="attached", timeout=180_000)   # off-screen cells are attached, not shown
     except Exception:
@@ -132,10 +134,10 @@ def test_derivative_explorer_responds_in_jupyterlab(lab):
         run_all_cells(page)
         image = first_picture(page, "derivative-explorer-failed.png")
         before = image.get_attribute("src")
-        readout = page.locator(".widget-readout").nth(1)
+        readout = page.locator(f"{SHOWN} .widget-readout").nth(1)
         readout_before = readout.inner_text()
 
-        handle = page.locator(".widget-hslider .noUi-handle").nth(1)   # the step h slider
+        handle = page.locator(f"{SHOWN} .widget-hslider .noUi-handle").nth(1)   # the step h slider
         handle.focus()
         for _ in range(10):
             page.keyboard.press("ArrowLeft")
@@ -165,7 +167,7 @@ def test_graph_explorer_runs_the_students_backward_in_jupyterlab(lab):
         try:
             button.wait_for(state="attached", timeout=180_000)
             button.scroll_into_view_if_needed(timeout=30_000)
-            image = page.locator(".widget-vbox:has(button:has-text('run backward')) img").first
+            image = page.locator(f"{SHOWN} .widget-vbox:has(button:has-text('run backward')) img").first
             page.wait_for_function("img => img.naturalWidth > 0", arg=image.element_handle(), timeout=60_000)
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "graph-explorer-failed.png"))
@@ -191,9 +193,13 @@ def test_convolution_explorer_redraws_when_a_slider_moves_in_jupyterlab(lab):
         run_all_cells(page)
         image = first_picture(page, "convolution-explorer-failed.png")
         before = image.get_attribute("src")
-        handle = page.locator(".widget-hslider .noUi-handle >> visible=true").first   # the explorer's first slider
-        handle.scroll_into_view_if_needed(timeout=30_000)
-        handle.focus()
+        # The explorer's own "output row" slider. JupyterLab skips drawing off-screen cells
+        # (content-visibility), so Playwright may call it invisible: scroll and focus it from the page.
+        handle = page.locator(f"{SHOWN} .widget-hslider:has-text('output row') .noUi-handle").first
+        handle.wait_for(state="attached", timeout=60_000)
+        handle.evaluate("h => h.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
+        handle.evaluate("h => h.focus()")
         for _ in range(5):
             page.keyboard.press("ArrowRight")
         page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
