@@ -12,11 +12,16 @@ float32, side by side in this one process, for:
   - the textbook four loops (``convolution.conv2d_*_loops``), timed on a few images and
     scaled to the batch.
 Timings interleave the candidates call by call and keep each one's best call, so a
-background load hits all of them alike. It prints ratios to PyTorch, GFLOP/s and the share
-of the float32 matmul ceiling measured in the same run; then numba's cold-compile and
-cached-load times (in fresh processes), and a check that alternating the kernels with numpy
-matmuls (OpenBLAS threads) costs nothing extra. The last line is the summary: the
-geometric-mean ratio to PyTorch over the four shapes and the worst shape's ratio.
+background load hits all of them alike; the numpy version is timed in a race of its own,
+because after each matmul OpenBLAS's threads spin for a while before they sleep and would
+hold the cores that fastconv's pool threads wake up to (the alternation check below measures
+that cost on its own). It prints ratios to PyTorch, GFLOP/s and the share of the float32
+matmul ceiling measured in the same run; then numba's cold-compile and cached-load times (in
+fresh processes), and what alternating the kernels with numpy matmuls (OpenBLAS threads)
+costs, as in a CNN with dense layers. Then max pooling (2x2, stride 2) forward +
+backward on the course's pooled shapes, fastconv against PyTorch's max_pool2d (2 threads).
+The last line is the summary: the geometric-mean ratio to PyTorch over the four convolution
+shapes, the worst shape's ratio, and the worst max-pooling ratio.
 """
 
 from __future__ import annotations
@@ -41,6 +46,13 @@ SHAPES = [
     (64, 16, 14, 32, 3, 1),
     (32, 3, 32, 32, 5, 2),
     (8, 1, 28, 8, 3, 0),
+]
+
+# (N, C, H=W) inputs of max pooling, kernel 2, stride 2: the outputs of the course's layers
+POOL_SHAPES = [
+    (64, 16, 28),
+    (64, 32, 14),
+    (32, 32, 32),
 ]
 
 
@@ -156,9 +168,11 @@ def time_shape(shape, quick: bool, ceiling: float) -> float:
         "fast bwd": lambda: fc.conv2d_backward(dy, x, w, 1, pad),
         "torch direct": torch_direct,
         "torch autograd": torch_autograd,
+    }, 3 if quick else 10)
+    best.update(race({                      # apart: see the module docstring
         "numpy fwd": lambda: numpy_forward(x, w, b, pad),
         "numpy bwd": lambda: numpy_backward(dy, x, w, pad),
-    }, 3 if quick else 12)
+    }, 1 if quick else 2))
 
     few = 1 if quick else 2                      # images for the four loops, then scaled
     start = time.perf_counter()
@@ -186,6 +200,55 @@ def time_shape(shape, quick: bool, ceiling: float) -> float:
     row("  direct aten calls", best["torch direct"])
     row("numpy im2col (float32)", numpy_total)
     row(f"four loops (x{n}/{few} imgs)", loops)
+    return fast / torch_best
+
+
+def pool_label(shape) -> str:
+    n, c, size = shape
+    return f"N={n},C={c},{size}x{size}"
+
+
+def time_pool(shape, quick: bool) -> float:
+    """Print one max-pooling shape's table rows; return fastconv's ratio to PyTorch."""
+    import torch
+    import torch.nn.functional as F
+    n, c, size = shape
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((n, c, size, size), dtype=np.float32)
+    dy = rng.standard_normal((n, c, size // 2, size // 2), dtype=np.float32)
+    xt, dyt = torch.from_numpy(x), torch.from_numpy(dy)
+    xg = xt.clone().requires_grad_()
+
+    def torch_direct():
+        with torch.no_grad():
+            _, indices = torch.ops.aten.max_pool2d_with_indices(xt, [2, 2], [2, 2])
+            torch.ops.aten.max_pool2d_with_indices_backward(dyt, xt, [2, 2], [2, 2], [0, 0],
+                                                            [1, 1], False, indices)
+
+    def torch_autograd():
+        xg.grad = None
+        F.max_pool2d(xg, 2).backward(dyt)
+
+    best = race({
+        "fast fwd": lambda: fc.maxpool2d_forward(x, 2),
+        "fast bwd": lambda: fc.maxpool2d_backward(dy, x, 2),
+        "torch direct": torch_direct,
+        "torch autograd": torch_autograd,
+    }, 2 if quick else 6)
+    fast = best["fast fwd"] + best["fast bwd"]
+    torch_best = min(best["torch direct"], best["torch autograd"])
+
+    def row(name, seconds):
+        print(f"  {name:<26}{seconds * 1e3:>10.3f} ms{seconds / torch_best:>9.2f}x")
+
+    print(f"\nmax pool 2x2, stride 2: {pool_label(shape)}")
+    print(f"  {'':<26}{'time':>13}{'/PyTorch':>10}")
+    row("fastconv fwd+bwd", fast)
+    row("  forward", best["fast fwd"])
+    row("  backward", best["fast bwd"])
+    row("PyTorch max_pool2d", torch_best)
+    row("  autograd", best["torch autograd"])
+    row("  direct aten calls", best["torch direct"])
     return fast / torch_best
 
 
@@ -261,8 +324,9 @@ def alternation_check(quick: bool) -> None:
         kernels()
         matmuls()
 
-    best = race({"kernels": kernels, "matmuls": matmuls, "alternating": alternating},
-                2 if quick else 8)
+    seconds = 1 if quick else 3             # separate races: "alone" means not after the other
+    best = {name: race({name: run}, seconds)[name] for name, run in
+            (("kernels", kernels), ("matmuls", matmuls), ("alternating", alternating))}
     apart = best["kernels"] + best["matmuls"]
     print(f"\nalternating numba kernels and numpy matmuls ({label(SHAPES[1])} conv fwd+bwd, "
           f"then a {f * size * size}x128 dense layer fwd+bwd):")
@@ -289,12 +353,15 @@ def main(argv=None) -> None:
     ratios = {label(shape): time_shape(shape, args.quick, ceiling) for shape in SHAPES}
     compile_times()
     alternation_check(args.quick)
+    pools = {pool_label(shape): time_pool(shape, args.quick) for shape in POOL_SHAPES}
     load = os.getloadavg()
     print(f"\nload average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     worst = max(ratios, key=ratios.get)
+    worst_pool = max(pools, key=pools.get)
     geomean = math.exp(sum(math.log(r) for r in ratios.values()) / len(ratios))
     print(f"summary: fastconv fwd+bwd / PyTorch conv2d: geometric mean {geomean:.2f} over "
-          f"{len(ratios)} shapes; worst {ratios[worst]:.2f} at {worst}")
+          f"{len(ratios)} shapes; worst {ratios[worst]:.2f} at {worst}; max pool fwd+bwd / "
+          f"PyTorch worst {pools[worst_pool]:.2f} at {worst_pool}")
 
 
 if __name__ == "__main__":

@@ -13,26 +13,35 @@ How the convolution runs. A few images at a time are copied into a zero-padded b
 which neighbouring rows share their padding columns and neighbouring images their padding
 rows, so the input under kernel tap (c, i, j) for *all* their output pixels is one contiguous
 slice of the buffer, starting at c*S + i*row + j. The convolution is then a matrix product
-over those shifted slices ("implicit im2col": no patch matrix is built), done by an 8x4
-register-blocked micro-kernel that LLVM turns into AVX-512 (or AVX2) FMAs, over blocks of
-columns that stay in L1. Outputs that land in padding are computed and dropped (about 12%
-extra work), tap lists are padded to a multiple of 4 with zero weights, the bias is the
-accumulator's starting value, and accumulator rows are spaced to avoid 4 KiB aliasing. The
-weight gradient is the same product with the pixel axis as the reduction (4x4 blocks of dot
-products held in registers); the input gradient is the product with the transposed weights,
-whose shifted slices are then added back. Strides above 1 use an explicit per-image im2col
-buffer with the same micro-kernels. No BLAS call is made.
+over those shifted slices ("implicit im2col": no patch matrix is built). Its micro-kernel
+keeps 8 rows x 32 columns of sums (16 AVX-512 registers) in registers over the whole
+reduction, each step one loaded slice feeding 8 FMAs with broadcast weights: about 98% of a
+core's FMA peak. numba has no SIMD type, so those registers are LLVM vector values made by
+a few intrinsics below (plain numba loops keep such sums in memory). Outputs that land in
+padding are computed and dropped (about 13% extra work at 14x14), and the bias is where the
+sums start. The weight gradient is the same product with the pixels as the reduction,
+taken against a pixel-major copy of dy (transposed in 16x16 blocks in registers). The input
+gradient, at stride 1 with 8 channels or more, is the convolution of dy with the flipped
+kernels in the same layout; otherwise it is the product with the transposed weights, whose
+shifted slices are then added back. Strides above 1 use an explicit per-image im2col buffer
+with the same micro-kernel. Short image rows are moved with masked vector loads and stores.
+No BLAS call is made. The kernels are tuned for AVX-512; elsewhere they work, more slowly.
 
 Threading policy. The kernels are serial, compiled with ``nogil=True``, and each call splits
-its batch of images over a small private pool of Python threads (the calling thread does one
-share). Pool threads sleep on a queue between calls, so nothing busy-waits: numpy's OpenBLAS
-matmuls and these kernels can alternate freely (``bench/conv.py`` measures it). We do not
-use numba's ``parallel=True``: its default OpenMP layer spins after every parallel region,
-fighting OpenBLAS's threads for the cores (measured 2-5x slowdowns when alternating), its
-``workqueue`` layer is not thread-safe, and choosing a layer is process-wide. The pool has
-``numba.config.NUMBA_NUM_THREADS`` threads (the ``NUMBA_NUM_THREADS`` environment variable,
-default: the usable cores); set it to 1 where a grader already runs one process per core.
-Small calls run on the calling thread alone. The pool is re-created after ``fork``.
+its batch of images over a small private pool of Python threads (the calling thread is one
+of them): each thread's kernel takes groups of images from a shared counter (one atomic add
+each) until none are left, so a thread slowed by another process simply takes fewer, and
+sets up its buffers once. Pool threads sleep on a queue between calls, so nothing
+busy-waits and numpy's OpenBLAS matmuls and these kernels can alternate (``bench/conv.py``
+measures the cost, 1.03-1.10x here: OpenBLAS's own threads spin for a while after a matmul
+and delay our pool thread); the price is waking a thread, some 10-30 us per call. We do not
+use numba's ``parallel=True``: its default OpenMP layer spins after every parallel
+region, fighting OpenBLAS's threads for the cores (measured 2-5x slowdowns when
+alternating), its ``workqueue`` layer is not thread-safe, and choosing a layer is
+process-wide. The pool has ``numba.config.NUMBA_NUM_THREADS`` threads (the
+``NUMBA_NUM_THREADS`` environment variable, default: the usable cores); set it to 1 where a
+grader already runs one process per core. Small calls run on the calling thread alone. The
+pool is re-created after ``fork``.
 
 Cache policy. Kernels compile lazily, once per dtype, with ``cache=True``. The cache goes
 where numba would put it: ``$NUMBA_CACHE_DIR`` when set, else ``__pycache__`` beside this
@@ -54,6 +63,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+from llvmlite import ir as llvm_ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic, models, register_model
 
 from .convolution import (
     check_conv1d_arrays,
@@ -134,7 +146,7 @@ def _kernel(function):
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-MIN_WORK_PER_THREAD = 4_000_000      # multiply-adds; below this, handing work over costs more
+MIN_WORK_PER_THREAD = 2_000_000      # multiply-adds; below this, handing work over costs more
 
 
 def _forget_pool() -> None:
@@ -164,234 +176,293 @@ def _shares(items: int, work: float) -> int:
     return max(1, min(_thread_count(), items, int(work // MIN_WORK_PER_THREAD)))
 
 
-TASKS_PER_THREAD = 4   # batch slices per thread, handed out on demand
+@intrinsic
+def _take(typingctx, tasks, count):
+    """tasks[0] += count in one atomic step; returns the value before: the first of the
+    `count` items this thread now owns (see _run_split)."""
+    if tasks.ndim != 1 or tasks.dtype != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        counter = context.make_array(tasks)(context, builder, args[0]).data
+        return builder.atomic_rmw("add", counter, args[1], "monotonic")
+    return types.int64(tasks, types.int64), codegen
 
 
 def _run_split(kernel, items: int, shares: int, *args) -> None:
-    """Run kernel(share, start, stop, *args) over range(items) on ``shares`` threads.
+    """Run kernel(share, tasks, items, *args) on ``shares`` threads at once.
 
-    The range is cut into a few slices per thread (multiples of 4 images, which keeps small
-    images' GEMM groups whole) that the threads take in turn, so a thread slowed by another
-    process on its core simply ends up doing fewer slices. ``share`` names the thread, for
-    kernels that accumulate into per-thread buffers.
+    Each kernel call takes chunks of range(items) from the shared counter ``tasks`` (see
+    _take) until none are left: a thread slowed by another process on its core simply takes
+    fewer chunks, and each thread sets up its buffers once per call. ``share`` names the
+    thread (0: the calling one), for kernels that accumulate into per-thread buffers.
     """
+    tasks = np.zeros(1, np.int64)
     if shares == 1:
-        kernel(0, 0, items, *args)
+        kernel(0, tasks, items, *args)
         return
-    step = max(1, -(-items // (shares * TASKS_PER_THREAD)))
-    step = -(-step // 4) * 4 if step > 4 else step
-    starts = iter(range(0, items, step))
-    lock = threading.Lock()
-
-    def work(share):
-        while True:
-            with lock:
-                start = next(starts, None)
-            if start is None:
-                return
-            kernel(share, start, min(start + step, items), *args)
-
     pool = _get_pool()
-    futures = [pool.submit(work, share) for share in range(1, shares)]
-    work(0)
+    futures = [pool.submit(kernel, share, tasks, items, *args) for share in range(1, shares)]
+    kernel(0, tasks, items, *args)
     for future in futures:
         future.result()
 
 
 # ----------------------------------------------------------------------------------------------
-# Micro-kernels: C[m, l0:l0+n] += sum_k A[m, k] * B[off[k] + l0 : off[k] + l0 + n]
+# Vectors: numba has no SIMD type, and LLVM keeps a loop's running sums in registers only when
+# they are plain values (it cannot prove that arrays do not overlap, so sums kept in an array
+# are loaded and stored on every step). These intrinsics give the micro-kernels LLVM vector
+# values, which become AVX-512 (or AVX2) registers.
 # ----------------------------------------------------------------------------------------------
 
-VECTOR = 16        # GEMM lengths are multiples of this many lanes: no scalar remainder loops
-TAPS = 4           # taps per micro-kernel pass; tap lists are padded to a multiple of it
-L_BLOCK = 640      # GEMM columns per block, so a block of 8 accumulator rows stays in L1
+VECTOR_BYTES = 64    # one AVX-512 register: 16 float32 or 8 float64
+BLOCK_BYTES = 128    # GEMM columns per micro-kernel, normally (two registers)
+
+
+class _Vector(types.Type):
+    """``lanes`` values of a float ``dtype``: one LLVM vector, held in one or more registers."""
+
+    def __init__(self, dtype, lanes):
+        self.dtype, self.lanes = dtype, lanes
+        super().__init__(name=f"Vector({dtype} x {lanes})")
+
+
+@register_model(_Vector)
+class _VectorModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        element = dmm.lookup(fe_type.dtype).get_value_type()
+        super().__init__(dmm, fe_type, llvm_ir.VectorType(element, fe_type.lanes))
+
+
+def _llvm_broadcast(builder, value, vector_type):
+    lanes = vector_type.count
+    undefined = llvm_ir.Constant(vector_type, llvm_ir.Undefined)
+    first = builder.insert_element(undefined, value, llvm_ir.Constant(llvm_ir.IntType(32), 0))
+    return builder.shuffle_vector(first, undefined, llvm_ir.Constant(
+        llvm_ir.VectorType(llvm_ir.IntType(32), lanes), [0] * lanes))
+
+
+def _llvm_lanes(context, builder, array_type, array, start, vector_type):
+    """Pointer to array[start] as a vector pointer (the array must have unit stride)."""
+    data = context.make_array(array_type)(context, builder, array).data
+    return builder.bitcast(builder.gep(data, [start]), vector_type.as_pointer())
+
+
+@intrinsic
+def _splat(typingctx, value, nbytes):
+    """A vector of ``nbytes`` (a constant) bytes, every lane holding the float ``value``."""
+    if not isinstance(value, types.Float) or not isinstance(nbytes, types.IntegerLiteral):
+        return None                     # numba retries with the constant's literal type
+    vector = _Vector(value, nbytes.literal_value // (value.bitwidth // 8))
+
+    def codegen(context, builder, signature, args):
+        return _llvm_broadcast(builder, args[0], context.get_value_type(vector))
+    return vector(value, nbytes), codegen
+
+
+@intrinsic
+def _lanes(typingctx, vector):
+    """The vector's lane count, a compile-time constant (an array's itemsize is not one)."""
+    if not isinstance(vector, _Vector):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return context.get_constant(types.intp, vector.lanes)
+    return types.intp(vector), codegen
+
+
+@intrinsic
+def _load(typingctx, array, start, like):
+    """array[start : start + lanes] as a vector of like's type; array must have unit stride."""
+    if not isinstance(like, _Vector) or array.ndim != 1 or array.dtype != like.dtype:
+        return None
+
+    def codegen(context, builder, signature, args):
+        pointer = _llvm_lanes(context, builder, array, args[0], args[1],
+                              context.get_value_type(like))
+        return builder.load(pointer, align=array.dtype.bitwidth // 8)
+    return like(array, types.intp, like), codegen
+
+
+@intrinsic
+def _store(typingctx, array, start, vector):
+    """array[start : start + lanes] = vector; array must have unit stride."""
+    if not isinstance(vector, _Vector) or array.ndim != 1 or array.dtype != vector.dtype:
+        return None
+
+    def codegen(context, builder, signature, args):
+        pointer = _llvm_lanes(context, builder, array, args[0], args[1], args[2].type)
+        builder.store(args[2], pointer, align=array.dtype.bitwidth // 8)
+    return types.void(array, types.intp, vector), codegen
+
+
+def _llvm_first_lanes(builder, count, lanes):
+    """The mask selecting lanes 0..count-1."""
+    index_type = llvm_ir.IntType(32)
+    indices = llvm_ir.Constant(llvm_ir.VectorType(index_type, lanes), list(range(lanes)))
+    counts = _llvm_broadcast(builder, builder.trunc(count, index_type),
+                             llvm_ir.VectorType(index_type, lanes))
+    return builder.icmp_signed("<", indices, counts)
+
+
+@intrinsic
+def _load_first(typingctx, array, start, count, like):
+    """_load of only the first `count` lanes (the others are zero): no read beyond them."""
+    if not isinstance(like, _Vector) or array.ndim != 1 or array.dtype != like.dtype:
+        return None
+
+    def codegen(context, builder, signature, args):
+        vector_type = context.get_value_type(like)
+        pointer = _llvm_lanes(context, builder, array, args[0], args[1], vector_type)
+        mask = _llvm_first_lanes(builder, args[2], like.lanes)
+        load = cgutils.get_or_insert_function(builder.module, llvm_ir.FunctionType(
+            vector_type, [pointer.type, llvm_ir.IntType(32), mask.type, vector_type]),
+            f"llvm.masked.load.v{like.lanes}f{like.dtype.bitwidth}.p0")
+        return builder.call(load, [pointer, llvm_ir.Constant(llvm_ir.IntType(32), 1), mask,
+                                   llvm_ir.Constant(vector_type, None)])
+    return like(array, types.intp, types.intp, like), codegen
+
+
+@intrinsic
+def _store_first(typingctx, array, start, count, vector):
+    """_store of only the first `count` lanes: no write beyond them."""
+    if not isinstance(vector, _Vector) or array.ndim != 1 or array.dtype != vector.dtype:
+        return None
+
+    def codegen(context, builder, signature, args):
+        pointer = _llvm_lanes(context, builder, array, args[0], args[1], args[3].type)
+        mask = _llvm_first_lanes(builder, args[2], vector.lanes)
+        store = cgutils.get_or_insert_function(builder.module, llvm_ir.FunctionType(
+            llvm_ir.VoidType(), [args[3].type, pointer.type, llvm_ir.IntType(32), mask.type]),
+            f"llvm.masked.store.v{vector.lanes}f{vector.dtype.bitwidth}.p0")
+        builder.call(store, [args[3], pointer, llvm_ir.Constant(llvm_ir.IntType(32), 1), mask])
+    return types.void(array, types.intp, types.intp, vector), codegen
+
+
+@intrinsic
+def _transpose_square(typingctx, source, source_start, source_stride,
+                      target, target_start, target_stride):
+    """target[target_start + i*target_stride + j] = source[source_start + j*source_stride + i]
+    for i, j < lanes (one 64-byte vector): the block is loaded as rows, transposed in
+    registers by log2(lanes) rounds of interleaving shuffles, and stored as rows. Both arrays
+    must have unit stride."""
+    if source.ndim != 1 or target.ndim != 1 or source.dtype != target.dtype:
+        return None
+    lanes = VECTOR_BYTES // (source.dtype.bitwidth // 8)
+    half = lanes // 2
+    low = [i // 2 + (i % 2) * lanes for i in range(lanes)]        # a0 b0 a1 b1 ...
+    high = [half + i for i in low]                                  # a8 b8 a9 b9 ...
+
+    def codegen(context, builder, signature, args):
+        src, src_start, src_stride, dst, dst_start, dst_stride = args
+        vector_type = llvm_ir.VectorType(context.get_value_type(source.dtype), lanes)
+
+        def row(array_type, array, start, stride, r):
+            at = builder.add(start, builder.mul(stride, context.get_constant(types.intp, r)))
+            return _llvm_lanes(context, builder, array_type, array, at, vector_type)
+
+        rows = [builder.load(row(source, src, src_start, src_stride, r), align=1)
+                for r in range(lanes)]
+        masks = [llvm_ir.Constant(llvm_ir.VectorType(llvm_ir.IntType(32), lanes), order)
+                 for order in (low, high)]
+        for _ in range(lanes.bit_length() - 1):
+            rows = [builder.shuffle_vector(rows[i // 2], rows[i // 2 + half], masks[i % 2])
+                    for i in range(lanes)]
+        for r in range(lanes):
+            builder.store(rows[r], row(target, dst, dst_start, dst_stride, r), align=1)
+    return types.void(source, types.intp, types.intp, target, types.intp, types.intp), codegen
+
+
+@intrinsic
+def _fma(typingctx, a, x, total):
+    """total + a * x in one fused multiply-add per lane, the float a broadcast to all lanes."""
+    if not isinstance(total, _Vector) or x != total or a != total.dtype:
+        return None
+
+    def codegen(context, builder, signature, args):
+        vector_type = args[2].type
+        fma = cgutils.get_or_insert_function(
+            builder.module, llvm_ir.FunctionType(vector_type, [vector_type] * 3),
+            f"llvm.fma.v{total.lanes}f{total.dtype.bitwidth}")
+        a_lanes = _llvm_broadcast(builder, args[0], vector_type)
+        return builder.call(fma, [a_lanes, args[1], args[2]])
+    return total(a, x, total), codegen
+
+
+@intrinsic
+def _add(typingctx, x, y):
+    """x + y, lane by lane."""
+    if not isinstance(x, _Vector) or x != y:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1])
+    return x(x, y), codegen
+
+
+# ----------------------------------------------------------------------------------------------
+# The shifted GEMM: C[m, l] += sum_k A[a_off[m] + k] * B[b_off[k] + l], for l < length
+# ----------------------------------------------------------------------------------------------
+
+@_kernel
+def _rows8(A, a_off, B, b_off, C, m0, l0, zero):
+    """One block of columns (zero's width) of 8 rows. The 8 running sums stay in registers
+    over the whole reduction; each step loads one slice of B and feeds it to 8 FMAs, each
+    with one value of A broadcast to all lanes."""
+    c0, c1 = _load(C[m0], l0, zero), _load(C[m0 + 1], l0, zero)
+    c2, c3 = _load(C[m0 + 2], l0, zero), _load(C[m0 + 3], l0, zero)
+    c4, c5 = _load(C[m0 + 4], l0, zero), _load(C[m0 + 5], l0, zero)
+    c6, c7 = _load(C[m0 + 6], l0, zero), _load(C[m0 + 7], l0, zero)
+    a0, a1 = A[a_off[m0]:], A[a_off[m0 + 1]:]
+    a2, a3 = A[a_off[m0 + 2]:], A[a_off[m0 + 3]:]
+    a4, a5 = A[a_off[m0 + 4]:], A[a_off[m0 + 5]:]
+    a6, a7 = A[a_off[m0 + 6]:], A[a_off[m0 + 7]:]
+    for k in range(b_off.shape[0]):
+        x = _load(B, b_off[k] + l0, zero)
+        c0, c1 = _fma(a0[k], x, c0), _fma(a1[k], x, c1)
+        c2, c3 = _fma(a2[k], x, c2), _fma(a3[k], x, c3)
+        c4, c5 = _fma(a4[k], x, c4), _fma(a5[k], x, c5)
+        c6, c7 = _fma(a6[k], x, c6), _fma(a7[k], x, c7)
+    _store(C[m0], l0, c0)
+    _store(C[m0 + 1], l0, c1)
+    _store(C[m0 + 2], l0, c2)
+    _store(C[m0 + 3], l0, c3)
+    _store(C[m0 + 4], l0, c4)
+    _store(C[m0 + 5], l0, c5)
+    _store(C[m0 + 6], l0, c6)
+    _store(C[m0 + 7], l0, c7)
 
 
 @_kernel
-def _chunk_length(length):
-    """Split length into equal chunks of at most L_BLOCK columns (multiples of VECTOR)."""
-    chunks = (length + L_BLOCK - 1) // L_BLOCK
-    return (length + chunks * VECTOR - 1) // (chunks * VECTOR) * VECTOR
+def _rows1(A, a_off, B, b_off, C, m, l0, zero):
+    """_rows8 for one leftover row; four separate sums keep enough FMAs in flight."""
+    s0, s1, s2, s3 = _load(C[m], l0, zero), zero, zero, zero
+    a = A[a_off[m]:]
+    steps = b_off.shape[0]
+    for k in range(0, steps - 3, 4):
+        s0 = _fma(a[k], _load(B, b_off[k] + l0, zero), s0)
+        s1 = _fma(a[k + 1], _load(B, b_off[k + 1] + l0, zero), s1)
+        s2 = _fma(a[k + 2], _load(B, b_off[k + 2] + l0, zero), s2)
+        s3 = _fma(a[k + 3], _load(B, b_off[k + 3] + l0, zero), s3)
+    for k in range(steps - steps % 4, steps):
+        s0 = _fma(a[k], _load(B, b_off[k] + l0, zero), s0)
+    _store(C[m], l0, _add(_add(s0, s1), _add(s2, s3)))
 
 
 @_kernel
-def _madd_8x4(A, B, off, C, m0, k0, l0, n):
-    """8 output rows x 4 taps per pass: each loaded input vector feeds 8 FMAs."""
-    a00, a01, a02, a03 = A[m0, k0], A[m0, k0 + 1], A[m0, k0 + 2], A[m0, k0 + 3]
-    a10, a11, a12, a13 = A[m0 + 1, k0], A[m0 + 1, k0 + 1], A[m0 + 1, k0 + 2], A[m0 + 1, k0 + 3]
-    a20, a21, a22, a23 = A[m0 + 2, k0], A[m0 + 2, k0 + 1], A[m0 + 2, k0 + 2], A[m0 + 2, k0 + 3]
-    a30, a31, a32, a33 = A[m0 + 3, k0], A[m0 + 3, k0 + 1], A[m0 + 3, k0 + 2], A[m0 + 3, k0 + 3]
-    a40, a41, a42, a43 = A[m0 + 4, k0], A[m0 + 4, k0 + 1], A[m0 + 4, k0 + 2], A[m0 + 4, k0 + 3]
-    a50, a51, a52, a53 = A[m0 + 5, k0], A[m0 + 5, k0 + 1], A[m0 + 5, k0 + 2], A[m0 + 5, k0 + 3]
-    a60, a61, a62, a63 = A[m0 + 6, k0], A[m0 + 6, k0 + 1], A[m0 + 6, k0 + 2], A[m0 + 6, k0 + 3]
-    a70, a71, a72, a73 = A[m0 + 7, k0], A[m0 + 7, k0 + 1], A[m0 + 7, k0 + 2], A[m0 + 7, k0 + 3]
-    b0 = B[off[k0] + l0:off[k0] + l0 + n]
-    b1 = B[off[k0 + 1] + l0:off[k0 + 1] + l0 + n]
-    b2 = B[off[k0 + 2] + l0:off[k0 + 2] + l0 + n]
-    b3 = B[off[k0 + 3] + l0:off[k0 + 3] + l0 + n]
-    c0, c1 = C[m0, l0:l0 + n], C[m0 + 1, l0:l0 + n]
-    c2, c3 = C[m0 + 2, l0:l0 + n], C[m0 + 3, l0:l0 + n]
-    c4, c5 = C[m0 + 4, l0:l0 + n], C[m0 + 5, l0:l0 + n]
-    c6, c7 = C[m0 + 6, l0:l0 + n], C[m0 + 7, l0:l0 + n]
-    for l in range(n):
-        x0, x1, x2, x3 = b0[l], b1[l], b2[l], b3[l]
-        c0[l] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
-        c1[l] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
-        c2[l] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
-        c3[l] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
-        c4[l] += a40 * x0 + a41 * x1 + a42 * x2 + a43 * x3
-        c5[l] += a50 * x0 + a51 * x1 + a52 * x2 + a53 * x3
-        c6[l] += a60 * x0 + a61 * x1 + a62 * x2 + a63 * x3
-        c7[l] += a70 * x0 + a71 * x1 + a72 * x2 + a73 * x3
+def _gemm_shifted(A, a_off, B, b_off, C, length, block):
+    """C[:, :length] += R @ S, where row m of R is A[a_off[m] : a_off[m] + K] and row k of S
+    is B[b_off[k] : b_off[k] + length], K = len(b_off).
 
-
-@_kernel
-def _madd_4x4(A, B, off, C, m0, k0, l0, n):
-    """The 8x4 pass for 4 leftover rows."""
-    a00, a01, a02, a03 = A[m0, k0], A[m0, k0 + 1], A[m0, k0 + 2], A[m0, k0 + 3]
-    a10, a11, a12, a13 = A[m0 + 1, k0], A[m0 + 1, k0 + 1], A[m0 + 1, k0 + 2], A[m0 + 1, k0 + 3]
-    a20, a21, a22, a23 = A[m0 + 2, k0], A[m0 + 2, k0 + 1], A[m0 + 2, k0 + 2], A[m0 + 2, k0 + 3]
-    a30, a31, a32, a33 = A[m0 + 3, k0], A[m0 + 3, k0 + 1], A[m0 + 3, k0 + 2], A[m0 + 3, k0 + 3]
-    b0 = B[off[k0] + l0:off[k0] + l0 + n]
-    b1 = B[off[k0 + 1] + l0:off[k0 + 1] + l0 + n]
-    b2 = B[off[k0 + 2] + l0:off[k0 + 2] + l0 + n]
-    b3 = B[off[k0 + 3] + l0:off[k0 + 3] + l0 + n]
-    c0, c1 = C[m0, l0:l0 + n], C[m0 + 1, l0:l0 + n]
-    c2, c3 = C[m0 + 2, l0:l0 + n], C[m0 + 3, l0:l0 + n]
-    for l in range(n):
-        x0, x1, x2, x3 = b0[l], b1[l], b2[l], b3[l]
-        c0[l] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
-        c1[l] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
-        c2[l] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
-        c3[l] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
-
-
-@_kernel
-def _madd_1x4(A, B, off, C, m, k0, l0, n):
-    """The 8x4 pass for a single leftover row."""
-    a0, a1, a2, a3 = A[m, k0], A[m, k0 + 1], A[m, k0 + 2], A[m, k0 + 3]
-    b0 = B[off[k0] + l0:off[k0] + l0 + n]
-    b1 = B[off[k0 + 1] + l0:off[k0 + 1] + l0 + n]
-    b2 = B[off[k0 + 2] + l0:off[k0 + 2] + l0 + n]
-    b3 = B[off[k0 + 3] + l0:off[k0 + 3] + l0 + n]
-    c = C[m, l0:l0 + n]
-    for l in range(n):
-        c[l] += a0 * b0[l] + a1 * b1[l] + a2 * b2[l] + a3 * b3[l]
-
-
-@_kernel
-def _gemm_shifted(A, B, off, C, length):
-    """C[:, :length] += A @ S, where row k of S is B[off[k] : off[k] + length].
-
-    A's column count (the taps) must be a multiple of TAPS; pad with zero weights.
+    block is a zero vector whose width is the columns each micro-kernel computes (normally
+    BLOCK_BYTES); length must be a multiple of it. The rows of C must have unit stride.
     """
-    rows, taps = A.shape
-    rows8 = rows - rows % 8
-    rows4 = rows - rows % 4
-    chunk = _chunk_length(length)
-    for l0 in range(0, length, chunk):
-        n = min(chunk, length - l0)
-        for m0 in range(0, rows8, 8):
-            for k0 in range(0, taps, TAPS):
-                _madd_8x4(A, B, off, C, m0, k0, l0, n)
-        for m0 in range(rows8, rows4, 4):
-            for k0 in range(0, taps, TAPS):
-                _madd_4x4(A, B, off, C, m0, k0, l0, n)
-        for m in range(rows4, rows):
-            for k0 in range(0, taps, TAPS):
-                _madd_1x4(A, B, off, C, m, k0, l0, n)
-
-
-# C[m, k] += sum_l A[m, l0 + l] * B[off[k] + l0 + l]: the weight gradient's dot products.
-
-@_kernel
-def _dot_4x4(A, B, off, C, m0, k0, l0, n):
-    """16 dot products at once: each loaded vector feeds 4 FMAs, sums stay in registers."""
-    a0, a1 = A[m0, l0:l0 + n], A[m0 + 1, l0:l0 + n]
-    a2, a3 = A[m0 + 2, l0:l0 + n], A[m0 + 3, l0:l0 + n]
-    b0 = B[off[k0] + l0:off[k0] + l0 + n]
-    b1 = B[off[k0 + 1] + l0:off[k0 + 1] + l0 + n]
-    b2 = B[off[k0 + 2] + l0:off[k0 + 2] + l0 + n]
-    b3 = B[off[k0 + 3] + l0:off[k0 + 3] + l0 + n]
-    zero = C.dtype.type(0)
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
-    for l in range(n):
-        x0, x1, x2, x3 = b0[l], b1[l], b2[l], b3[l]
-        y0, y1, y2, y3 = a0[l], a1[l], a2[l], a3[l]
-        s00 += y0 * x0
-        s01 += y0 * x1
-        s02 += y0 * x2
-        s03 += y0 * x3
-        s10 += y1 * x0
-        s11 += y1 * x1
-        s12 += y1 * x2
-        s13 += y1 * x3
-        s20 += y2 * x0
-        s21 += y2 * x1
-        s22 += y2 * x2
-        s23 += y2 * x3
-        s30 += y3 * x0
-        s31 += y3 * x1
-        s32 += y3 * x2
-        s33 += y3 * x3
-    C[m0, k0] += s00
-    C[m0, k0 + 1] += s01
-    C[m0, k0 + 2] += s02
-    C[m0, k0 + 3] += s03
-    C[m0 + 1, k0] += s10
-    C[m0 + 1, k0 + 1] += s11
-    C[m0 + 1, k0 + 2] += s12
-    C[m0 + 1, k0 + 3] += s13
-    C[m0 + 2, k0] += s20
-    C[m0 + 2, k0 + 1] += s21
-    C[m0 + 2, k0 + 2] += s22
-    C[m0 + 2, k0 + 3] += s23
-    C[m0 + 3, k0] += s30
-    C[m0 + 3, k0 + 1] += s31
-    C[m0 + 3, k0 + 2] += s32
-    C[m0 + 3, k0 + 3] += s33
-
-
-@_kernel
-def _dot_1x4(A, B, off, C, m, k0, l0, n):
-    """The 4x4 dot products for a single leftover row."""
-    a = A[m, l0:l0 + n]
-    b0 = B[off[k0] + l0:off[k0] + l0 + n]
-    b1 = B[off[k0 + 1] + l0:off[k0 + 1] + l0 + n]
-    b2 = B[off[k0 + 2] + l0:off[k0 + 2] + l0 + n]
-    b3 = B[off[k0 + 3] + l0:off[k0 + 3] + l0 + n]
-    zero = C.dtype.type(0)
-    s0 = s1 = s2 = s3 = zero
-    for l in range(n):
-        y = a[l]
-        s0 += y * b0[l]
-        s1 += y * b1[l]
-        s2 += y * b2[l]
-        s3 += y * b3[l]
-    C[m, k0] += s0
-    C[m, k0 + 1] += s1
-    C[m, k0 + 2] += s2
-    C[m, k0 + 3] += s3
-
-
-@_kernel
-def _gemm_shifted_nt(A, B, off, C, length):
-    """C += A[:, :length] @ S.T, where row k of S is B[off[k] : off[k] + length].
-
-    C's column count (the taps) must be a multiple of TAPS.
-    """
-    rows, taps = C.shape
-    rows4 = rows - rows % 4
-    chunk = _chunk_length(length)
-    for l0 in range(0, length, chunk):
-        n = min(chunk, length - l0)
-        for m0 in range(0, rows4, 4):
-            for k0 in range(0, taps, TAPS):
-                _dot_4x4(A, B, off, C, m0, k0, l0, n)
-        for m in range(rows4, rows):
-            for k0 in range(0, taps, TAPS):
-                _dot_1x4(A, B, off, C, m, k0, l0, n)
+    rows = a_off.shape[0]
+    for l0 in range(0, length, _lanes(block)):
+        for m0 in range(0, rows - 7, 8):
+            _rows8(A, a_off, B, b_off, C, m0, l0, block)
+        for m in range(rows - rows % 8, rows):
+            _rows1(A, a_off, B, b_off, C, m, l0, block)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -399,26 +470,33 @@ def _gemm_shifted_nt(A, B, off, C, length):
 # ----------------------------------------------------------------------------------------------
 
 @_kernel
-def _copy_into(target, source):
-    """target[:] = source for 1-D views (an explicit loop compiles far faster in numba)."""
-    for i in range(target.shape[0]):
-        target[i] = source[i]
-
-
-@_kernel
-def _copy_and_sum(target, source):
-    """_copy_into that also returns the sum of the values copied (the bias gradient)."""
-    total = source.dtype.type(0)
-    for i in range(target.shape[0]):
-        target[i] = source[i]
-        total += source[i]
-    return total
+def _copy_rows(target, t0, t_pitch, source, s0, s_pitch, rows, width):
+    """target[t0 + r*t_pitch + i] = source[s0 + r*s_pitch + i] for r < rows, i < width, on
+    unit-stride 1-D arrays. Rows here are short (often less than one vector), so each
+    vector's move is masked to the row: no scalar remainder loop."""
+    zero = _splat(target.dtype.type(0), VECTOR_BYTES)
+    lanes = _lanes(zero)
+    for r in range(rows):
+        t, s = t0 + r * t_pitch, s0 + r * s_pitch
+        for i in range(0, width, lanes):
+            count = min(lanes, width - i)
+            _store_first(target, t + i, count, _load_first(source, s + i, count, zero))
 
 
 @_kernel
 def _add_into(target, source):
     for i in range(target.shape[0]):
         target[i] += source[i]
+
+
+@_kernel
+def _sum(values, start, count):
+    """values[start] + ... + values[start + count - 1]."""
+    part = values[start:start + count]      # indices from 0 up: no negative-index checks
+    total = values.dtype.type(0)
+    for i in range(count):
+        total += part[i]
+    return total
 
 
 @_kernel
@@ -445,17 +523,16 @@ def _aligned_matrix(rows, length, like):
     return _aligned_zeros(rows * stride, like).reshape(rows, stride)
 
 
-GROUP_LENGTH = 480   # stride 1: small images are stacked into GEMMs of about this many columns
+GROUP_LENGTH = 240   # stride 1: small images are stacked into GEMMs of about this many columns
 
 
 @_kernel
-def _layout(c, h, w, kh, kw, sh, sw, ph, pw):
+def _layout(c, h, w, kh, kw, sh, sw, ph, pw, lanes):
     """Where a group of images sits in the GEMM's input buffer.
 
     Returns (off, row, pitch, channel, group, length, size). Tap k's slice starts at off[k];
     output pixel (oh, ow) of the group's g-th image is GEMM column g*pitch + oh*row + ow;
-    `length` is the number of GEMM columns and `size` the buffer's. The tap list is padded
-    to a multiple of TAPS with taps that read an all-zero stretch at the end of the buffer.
+    `length`, the number of GEMM columns, is a multiple of `lanes`; `size` is the buffer's.
 
     Stride 1: an image row takes row = W + pw values, so the pw zeros between two rows are
     the right padding of one and the left padding of the next; likewise ph zero rows
@@ -465,24 +542,22 @@ def _layout(c, h, w, kh, kw, sh, sw, ph, pw):
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
     taps = c * kh * kw
-    off = np.empty(_round_up(taps, TAPS), np.int64)
+    off = np.empty(taps, np.int64)
     if sh == 1 and sw == 1:
         row = max(w + pw, wo)
         pitch = max(h + ph, ho) * row
         group = max(1, GROUP_LENGTH // pitch)
         channel = group * pitch + ph * row + pw
-        length = _round_up((group - 1) * pitch + ho * row, VECTOR)
+        length = _round_up((group - 1) * pitch + ho * row, lanes)
         for ci in range(c):
             for i in range(kh):
                 for j in range(kw):
                     off[(ci * kh + i) * kw + j] = ci * channel + i * row + j
-        zeros = off[taps - 1] + length          # the zero stretch read by the padding taps
-        off[taps:] = zeros
-        return off, row, pitch, channel, group, length, zeros + length
-    length = _round_up(ho * wo, VECTOR)
-    for k in range(off.shape[0]):
+        return off, row, pitch, channel, group, length, max(c * channel, off[-1] + length)
+    length = _round_up(ho * wo, lanes)
+    for k in range(taps):
         off[k] = k * length
-    return off, wo, 0, 0, 1, length, off.shape[0] * length
+    return off, wo, 0, 0, 1, length, taps * length
 
 
 @_kernel
@@ -490,11 +565,11 @@ def _gather_images(x, first, count, buf, kh, kw, sh, sw, ph, pw, row, pitch, cha
     """Copy images first..first+count-1 of x into buf in _layout's layout (padding stays 0)."""
     _, c, h, w = x.shape
     if sh == 1 and sw == 1:
+        pixels = x.reshape(-1)
         for g in range(count):
             for ci in range(c):
-                for hi in range(h):
-                    start = ci * channel + g * pitch + (hi + ph) * row + pw
-                    _copy_into(buf[start:start + w], x[first + g, ci, hi])
+                _copy_rows(buf, ci * channel + g * pitch + ph * row + pw, row,
+                           pixels, ((first + g) * c + ci) * h * w, w, h, w)
         return
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
@@ -520,11 +595,11 @@ def _scatter_images(cols, off, dx, first, count, kh, kw, sh, sw, ph, pw,
         work[:] = 0.0
         for k in range(taps):
             _add_into(work[off[k]:off[k] + length], cols[k, :length])
+        pixels = dx.reshape(-1)
         for g in range(count):
             for ci in range(c):
-                for hi in range(h):
-                    start = ci * channel + g * pitch + (hi + ph) * row + pw
-                    _copy_into(dx[first + g, ci, hi], work[start:start + w])
+                _copy_rows(pixels, ((first + g) * c + ci) * h * w, w,
+                           work, ci * channel + g * pitch + ph * row + pw, row, h, w)
         return
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
@@ -543,68 +618,132 @@ def _scatter_images(cols, off, dx, first, count, kh, kw, sh, sw, ph, pw,
 
 
 # ----------------------------------------------------------------------------------------------
-# 2-D convolution: serial kernels over a slice [start, stop) of the batch
+# 2-D convolution: serial kernels, each taking groups of images until none are left
 # ----------------------------------------------------------------------------------------------
 
 @_kernel
-def _conv2d_forward_images(share, start, stop, x, w, b, y, sh, sw, ph, pw):
+def _conv2d_forward_images(share, tasks, n, x, w, b, y, sh, sw, ph, pw):
+    """y for the images this thread takes."""
     _, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     _, _, ho, wo = y.shape
-    off, row, pitch, channel, group, length, size = _layout(c, h, wd, kh, kw, sh, sw, ph, pw)
-    weights = _aligned_matrix(f, off.shape[0], x)[:, :off.shape[0]]    # zero padding taps
-    weights[:, :c * kh * kw] = w.reshape(f, c * kh * kw)
+    block = _splat(x.dtype.type(0), BLOCK_BYTES)
+    off, row, pitch, channel, group, length, size = _layout(c, h, wd, kh, kw, sh, sw, ph, pw,
+                                                            _lanes(block))
+    weights = w.reshape(-1)
+    weights_off = np.arange(f) * off.shape[0]          # row fi of the (F, taps) weights
     image = _aligned_zeros(size, x)
     acc = _aligned_matrix(f, length, x)
-    for first in range(start, stop, group):
-        count = min(group, stop - first)
+    sums = acc.reshape(-1)                  # acc's rows, as slices of one array (no views)
+    outputs = y.reshape(-1)
+    first = _take(tasks, group)
+    while first < n:
+        count = min(group, n - first)
         _gather_images(x, first, count, image, kh, kw, sh, sw, ph, pw, row, pitch, channel,
                        length)
         for fi in range(f):
             acc[fi] = b[fi]                    # the bias is where the sums start
-        _gemm_shifted(weights, image, off, acc, length)
+        _gemm_shifted(weights, weights_off, image, off, acc, length, block)
         for g in range(count):
             for fi in range(f):
-                for oh in range(ho):
-                    column = g * pitch + oh * row
-                    _copy_into(y[first + g, fi, oh], acc[fi, column:column + wo])
+                _copy_rows(outputs, ((first + g) * f + fi) * ho * wo, wo,
+                           sums, fi * acc.shape[1] + g * pitch, row, ho, wo)
+        first = _take(tasks, group)
 
 
 @_kernel
-def _conv2d_backward_images(share, start, stop, dy, x, w, dx, dw_parts, db_parts,
+def _conv2d_backward_images(share, tasks, n, dy, x, w, dx, dw_parts, db_parts,
                             sh, sw, ph, pw):
+    """dx for the images this thread takes; their dw (transposed, taps x padded filters) and
+    db added into its dw_parts[share] and db_parts[share]."""
     _, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     _, _, ho, wo = dy.shape
-    off, row, pitch, channel, group, length, size = _layout(c, h, wd, kh, kw, sh, sw, ph, pw)
+    block = _splat(x.dtype.type(0), BLOCK_BYTES)
+    vector = _splat(x.dtype.type(0), VECTOR_BYTES)
+    lanes = _lanes(block)
+    off, row, pitch, channel, group, length, size = _layout(c, h, wd, kh, kw, sh, sw, ph, pw,
+                                                            lanes)
     taps = off.shape[0]
-    filters = _round_up(f, TAPS)            # filters are the taps of the input-gradient GEMM
-    weights_t = _aligned_matrix(taps, filters, x)[:, :filters]       # zero padding both ways
-    weights_t[:c * kh * kw, :f] = w.reshape(f, c * kh * kw).T
-    dw = dw_parts[share]
-    db = db_parts[share]
-    image = _aligned_zeros(size, x)
-    grad = _aligned_matrix(filters, length, x)   # dy in the GEMM's column layout, zeros between
+    # dx. Stride 1 and 8 channels or more: the convolution of dy with the flipped kernels,
+    # run in the same layout: input pixel t = g*pitch + hi*row + wi of channel ci collects
+    # w[fi, ci, i, j] * grad[fi, t + (ph - i)*row + (pw - j)]; the layout's zero columns and
+    # rows stand for dy's zero padding, and a zero margin before each row of grad for the
+    # first image's. Otherwise (fewer channels would leave most of the 8-row micro-kernel
+    # idle): the product of the transposed weights with grad, scattered back tap by tap.
+    direct = sh == 1 and sw == 1 and c >= 8
+    dx_length = _round_up((group - 1) * pitch + (h - 1) * row + wd, lanes)
+    margin = _round_up(max(0, (kh - 1 - ph) * row + kw - 1 - pw), lanes) if direct else 0
+    reach = dx_length + ph * row + pw if direct else 0
+    # dy in the GEMM's columns twice: filter-major (grad) for dx, and pixel-major (grad_t) so
+    # that dw is the same kind of product, dw_t[k, fi] += sum_p image[off[k] + p] grad_t[p, fi]
+    square = _lanes(vector)
+    grad = _aligned_matrix(_round_up(f, square), margin + max(length, reach), x)
     flat_grad = grad.reshape(-1)
-    grad_off = np.arange(filters) * grad.shape[1]      # row fi of grad as a slice of flat_grad
-    dcols = _aligned_matrix(taps, length, x)
-    work = _aligned_zeros(size, x)
-    for first in range(start, stop, group):
-        count = min(group, stop - first)
+    grad_off = np.arange(f) * grad.shape[1] + margin            # row fi of grad in flat_grad
+    filters = dw_parts.shape[2]
+    grad_t = _aligned_zeros(length * filters, x)                # lanes fi >= f stay 0
+    pixel_off = np.arange(length) * filters                     # row p of grad_t
+    dw_t = dw_parts[share]
+    db = np.zeros(f, x.dtype)      # not db_parts[share]: a cache line shared with other threads
+    image = _aligned_zeros(size, x)
+    if direct:
+        flipped = np.empty((c, f * kh * kw), x.dtype)      # w as (ci, (fi, i, j))
+        dx_off = np.empty(f * kh * kw, np.int64)
+        for fi in range(f):
+            for i in range(kh):
+                for j in range(kw):
+                    k = (fi * kh + i) * kw + j
+                    flipped[:, k] = w[fi, :, i, j]
+                    dx_off[k] = grad_off[fi] + (ph - i) * row + (pw - j)
+        weights = flipped.reshape(-1)
+        weights_off = np.arange(c) * f * kh * kw
+        dx_acc = _aligned_matrix(c, dx_length, x)
+    else:
+        weights = np.ascontiguousarray(w.reshape(f, taps).T).reshape(-1)
+        weights_off = np.arange(taps) * f
+        dx_off = grad_off
+        dx_acc = _aligned_matrix(taps, length, x)
+    dx_sums = dx_acc.reshape(-1)
+    work = np.empty(0 if direct else size, x.dtype)
+    gradients = dy.reshape(-1)
+    dx_pixels = dx.reshape(-1)
+    first = _take(tasks, group)
+    while first < n:
+        count = min(group, n - first)
         if count < group:                   # a last, partial group: no stale images in grad
-            grad[:, count * pitch:] = 0.0
+            grad[:, margin + count * pitch:] = 0.0
         for g in range(count):
             for fi in range(f):
-                for oh in range(ho):
-                    column = g * pitch + oh * row
-                    db[fi] += _copy_and_sum(grad[fi, column:column + wo], dy[first + g, fi, oh])
+                plane = ((first + g) * f + fi) * ho * wo
+                db[fi] += _sum(gradients, plane, ho * wo)
+                _copy_rows(flat_grad, grad_off[fi] + g * pitch, row,
+                           gradients, plane, wo, ho, wo)
+        for p0 in range(0, length, square):
+            for f0 in range(0, f, square):
+                _transpose_square(flat_grad, f0 * grad.shape[1] + margin + p0, grad.shape[1],
+                                  grad_t, p0 * filters + f0, filters)
         _gather_images(x, first, count, image, kh, kw, sh, sw, ph, pw, row, pitch, channel,
                        length)
-        _gemm_shifted_nt(grad, image, off, dw, length)
-        dcols[:] = 0.0
-        _gemm_shifted(weights_t, flat_grad, grad_off, dcols, length)
-        _scatter_images(dcols, off, dx, first, count, kh, kw, sh, sw, ph, pw,
-                        row, pitch, channel, length, work)
+        for g in range(count):       # image g's pixel rows, not the zero rows after them
+            pixels = pixel_off[g * pitch:g * pitch + ho * row]
+            if filters % lanes == 0:
+                _gemm_shifted(image[g * pitch:], off, grad_t, pixels, dw_t, filters, block)
+            else:                           # few filters: blocks of one register
+                _gemm_shifted(image[g * pitch:], off, grad_t, pixels, dw_t, filters, vector)
+        dx_sums[:] = 0.0
+        if direct:
+            _gemm_shifted(weights, weights_off, flat_grad, dx_off, dx_acc, dx_length, block)
+            for g in range(count):
+                for ci in range(c):
+                    _copy_rows(dx_pixels, ((first + g) * c + ci) * h * wd, wd,
+                               dx_sums, ci * dx_acc.shape[1] + g * pitch, row, h, wd)
+        else:
+            _gemm_shifted(weights, weights_off, flat_grad, dx_off, dx_acc, length, block)
+            _scatter_images(dx_acc, off, dx, first, count, kh, kw, sh, sw, ph, pw,
+                            row, pitch, channel, length, work)
+        first = _take(tasks, group)
+    db_parts[share] = db
 
 
 def _float_dtype(*arrays):
@@ -633,12 +772,14 @@ def conv2d_backward(dy, x, w, stride=1, padding=0):
     dy, x, w = _contiguous(_float_dtype(dy, x, w), dy, x, w)
     taps = g.c * g.kh * g.kw
     shares = _shares(g.n, 2 * g.n * g.f * taps * g.ho * g.wo)
+    vector, block = VECTOR_BYTES // x.itemsize, BLOCK_BYTES // x.itemsize
+    filters = vector if g.f <= vector else -(-g.f // block) * block
     dx = np.empty_like(x)
-    dw_parts = np.zeros((shares, g.f, -(-taps // TAPS) * TAPS), x.dtype)
+    dw_parts = np.zeros((shares, taps, filters), x.dtype)      # dw transposed, per thread
     db_parts = np.zeros((shares, g.f), x.dtype)
     _run_split(_conv2d_backward_images, g.n, shares,
                dy, x, w, dx, dw_parts, db_parts, g.sh, g.sw, g.ph, g.pw)
-    dw = dw_parts.sum(axis=0)[:, :taps].reshape(w.shape)
+    dw = dw_parts.sum(axis=0)[:, :g.f].T.reshape(w.shape)
     return dx, dw, db_parts.sum(axis=0)
 
 
@@ -667,11 +808,12 @@ def conv1d_backward(dy, x, w, stride=1, padding=0):
 # ----------------------------------------------------------------------------------------------
 
 @_kernel
-def _im2col_images(share, start, stop, x, cols, kh, kw, sh, sw, ph, pw):
+def _im2col_images(share, tasks, items, x, cols, kh, kw, sh, sw, ph, pw):
     _, c, h, w = x.shape
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
-    for n in range(start, stop):
+    n = _take(tasks, 1)
+    while n < items:
         for oh in range(ho):
             for ow in range(wo):
                 patch = cols[(n * ho + oh) * wo + ow]
@@ -682,14 +824,16 @@ def _im2col_images(share, start, stop, x, cols, kh, kw, sh, sw, ph, pw):
                             wi = ow * sw + j - pw
                             inside = 0 <= hi < h and 0 <= wi < w
                             patch[(ci * kh + i) * kw + j] = x[n, ci, hi, wi] if inside else 0.0
+        n = _take(tasks, 1)
 
 
 @_kernel
-def _col2im_images(share, start, stop, cols, x, kh, kw, sh, sw, ph, pw):
+def _col2im_images(share, tasks, items, cols, x, kh, kw, sh, sw, ph, pw):
     _, c, h, w = x.shape
     ho = (h + 2 * ph - kh) // sh + 1
     wo = (w + 2 * pw - kw) // sw + 1
-    for n in range(start, stop):
+    n = _take(tasks, 1)
+    while n < items:
         x[n] = 0.0
         for oh in range(ho):
             for ow in range(wo):
@@ -701,6 +845,7 @@ def _col2im_images(share, start, stop, cols, x, kh, kw, sh, sw, ph, pw):
                             wi = ow * sw + j - pw
                             if 0 <= hi < h and 0 <= wi < w:
                                 x[n, ci, hi, wi] += patch[(ci * kh + i) * kw + j]
+        n = _take(tasks, 1)
 
 
 def im2col(x, kh, kw, stride=1, padding=0):
@@ -732,37 +877,106 @@ def col2im(cols, x_shape, kh, kw, stride=1, padding=0):
 # ----------------------------------------------------------------------------------------------
 
 @_kernel
-def _maxpool_forward_images(share, start, stop, x, y, kh, kw, sh, sw):
+def _maxpool2x2_forward(x, y, n):
+    """Kernel 2, stride 2, the usual case: written without branches, so LLVM vectorises it."""
     _, c, ho, wo = y.shape
-    for n in range(start, stop):
-        for ci in range(c):
-            for oh in range(ho):
-                for ow in range(wo):
-                    best = x[n, ci, oh * sh, ow * sw]
-                    for i in range(kh):
-                        for j in range(kw):
-                            value = x[n, ci, oh * sh + i, ow * sw + j]
-                            if value > best:
-                                best = value
-                    y[n, ci, oh, ow] = best
+    for ci in range(c):
+        for oh in range(ho):
+            for ow in range(wo):
+                i, j = 2 * oh, 2 * ow
+                best = x[n, ci, i, j]
+                value = x[n, ci, i, j + 1]
+                best = value if value > best else best
+                value = x[n, ci, i + 1, j]
+                best = value if value > best else best
+                value = x[n, ci, i + 1, j + 1]
+                y[n, ci, oh, ow] = value if value > best else best
 
 
 @_kernel
-def _maxpool_backward_images(share, start, stop, dy, x, dx, kh, kw, sh, sw):
+def _maxpool_forward(x, y, n, kh, kw, sh, sw):
+    _, c, ho, wo = y.shape
+    for ci in range(c):
+        for oh in range(ho):
+            for ow in range(wo):
+                best = x[n, ci, oh * sh, ow * sw]
+                for i in range(kh):
+                    for j in range(kw):
+                        value = x[n, ci, oh * sh + i, ow * sw + j]
+                        if value > best:
+                            best = value
+                y[n, ci, oh, ow] = best
+
+
+@_kernel
+def _maxpool_forward_images(share, tasks, items, x, y, kh, kw, sh, sw):
+    n = _take(tasks, 1)
+    while n < items:
+        if kh == 2 and kw == 2 and sh == 2 and sw == 2:
+            _maxpool2x2_forward(x, y, n)
+        else:
+            _maxpool_forward(x, y, n, kh, kw, sh, sw)
+        n = _take(tasks, 1)
+
+
+@_kernel
+def _maxpool2x2_backward(dy, x, dx, n, parts):
+    """Kernel 2, stride 2: the windows tile x, so every pixel of dx is written once. Each row
+    of windows' four gradients is worked out side by side in parts (plain selects, which
+    vectorise; stores interleaved with them would not), then interleaved into dx."""
     _, c, ho, wo = dy.shape
-    for n in range(start, stop):
-        dx[n] = 0.0
-        for ci in range(c):
-            for oh in range(ho):
-                for ow in range(wo):
-                    best_i, best_j = oh * sh, ow * sw
-                    best = x[n, ci, best_i, best_j]
-                    for i in range(kh):
-                        for j in range(kw):
-                            value = x[n, ci, oh * sh + i, ow * sw + j]
-                            if value > best:          # strict: ties keep the first maximum
-                                best, best_i, best_j = value, oh * sh + i, ow * sw + j
-                    dx[n, ci, best_i, best_j] += dy[n, ci, oh, ow]
+    zero = dx.dtype.type(0)
+    for ci in range(c):
+        for oh in range(ho):
+            i = 2 * oh
+            for ow in range(wo):
+                j = 2 * ow
+                g = dy[n, ci, oh, ow]
+                take_b = x[n, ci, i, j + 1] > x[n, ci, i, j]
+                best = x[n, ci, i, j + 1] if take_b else x[n, ci, i, j]
+                take_c = x[n, ci, i + 1, j] > best
+                best = x[n, ci, i + 1, j] if take_c else best
+                take_d = x[n, ci, i + 1, j + 1] > best
+                later = take_c | take_d
+                parts[0, ow] = zero if take_b | later else g
+                parts[1, ow] = g if take_b > later else zero      # take_b and not later
+                parts[2, ow] = g if take_c > take_d else zero
+                parts[3, ow] = g if take_d else zero
+            for ow in range(wo):
+                j = 2 * ow
+                dx[n, ci, i, j] = parts[0, ow]
+                dx[n, ci, i, j + 1] = parts[1, ow]
+                dx[n, ci, i + 1, j] = parts[2, ow]
+                dx[n, ci, i + 1, j + 1] = parts[3, ow]
+
+
+@_kernel
+def _maxpool_backward(dy, x, dx, n, kh, kw, sh, sw):
+    _, c, ho, wo = dy.shape
+    dx[n] = 0.0
+    for ci in range(c):
+        for oh in range(ho):
+            for ow in range(wo):
+                best_i, best_j = oh * sh, ow * sw
+                best = x[n, ci, best_i, best_j]
+                for i in range(kh):
+                    for j in range(kw):
+                        value = x[n, ci, oh * sh + i, ow * sw + j]
+                        if value > best:          # strict: ties keep the first maximum
+                            best, best_i, best_j = value, oh * sh + i, ow * sw + j
+                dx[n, ci, best_i, best_j] += dy[n, ci, oh, ow]
+
+
+@_kernel
+def _maxpool_backward_images(share, tasks, items, dy, x, dx, kh, kw, sh, sw):
+    parts = np.empty((4, dy.shape[3]), dx.dtype)
+    n = _take(tasks, 1)
+    while n < items:
+        if kh == 2 and kw == 2 and sh == 2 and sw == 2:
+            _maxpool2x2_backward(dy, x, dx, n, parts)
+        else:
+            _maxpool_backward(dy, x, dx, n, kh, kw, sh, sw)
+        n = _take(tasks, 1)
 
 
 def maxpool2d_forward(x, kernel_size, stride=None):

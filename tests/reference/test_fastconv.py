@@ -35,6 +35,8 @@ CONV2D_SHAPES = [
     ((2, 3, 32, 32), (32, 3, 5, 5), 1, 2),         # CIFAR-sized, 5x5
     ((8, 1, 28, 28), (8, 1, 3, 3), 1, 0),          # the benchmark's small shape
     ((1, 2, 40, 40), (8, 2, 3, 3), 1, 1),          # more pixels than one GEMM block
+    ((5, 8, 5, 5), (20, 8, 3, 3), 1, 1),           # dx by flipped kernels, last group partial
+    ((2, 9, 6, 7), (3, 9, 2, 3), 1, (3, 0)),       # dx by flipped kernels, padding past reach
 ]
 
 
@@ -121,6 +123,25 @@ def test_maxpool_ties_follow_the_same_rule_as_plain(kernel, stride, dtype):
     dy = np.arange(1, y.size + 1, dtype=dtype).reshape(y.shape)   # tells windows apart
     np.testing.assert_array_equal(fc.maxpool2d_backward(dy, x, kernel, stride),
                                   cv.maxpool2d_backward(dy, x, kernel, stride))
+
+
+def test_maxpool_2x2_path_matches_the_general_loops(dtype):
+    # kernel 2, stride 2 has its own vectorised loops; NaN, inf and ties must come out as in
+    # the general ones (the first strict maximum in row-major order wins)
+    rng = np.random.default_rng(26)
+    x = rng.integers(0, 3, size=(2, 3, 6, 8)).astype(dtype)
+    u = rng.random(x.shape)
+    x[u < 0.1], x[(u > 0.1) & (u < 0.15)], x[(u > 0.15) & (u < 0.2)] = np.nan, np.inf, -np.inf
+    dy = rng.standard_normal((2, 3, 3, 4)).astype(dtype)
+    fast = np.empty_like(dy), np.empty_like(x)
+    general = np.empty_like(dy), np.empty_like(x)
+    for n in range(2):
+        fc._maxpool2x2_forward(x, fast[0], n)
+        fc._maxpool2x2_backward(dy, x, fast[1], n, np.empty((4, 4), dtype))
+        fc._maxpool_forward(x, general[0], n, 2, 2, 2, 2)
+        fc._maxpool_backward(dy, x, general[1], n, 2, 2, 2, 2)
+    np.testing.assert_array_equal(fast[0], general[0])
+    np.testing.assert_array_equal(fast[1], general[1])
 
 
 def test_maxpool_tie_by_hand():
