@@ -524,6 +524,7 @@ def _aligned_matrix(rows, length, like):
 
 
 GROUP_LENGTH = 240   # stride 1: small images are stacked into GEMMs of about this many columns
+BACKWARD_CHUNKS = 8  # the backward pass's batch is cut into this many fixed chunks (see below)
 
 
 @_kernel
@@ -654,8 +655,12 @@ def _conv2d_forward_images(share, tasks, n, x, w, b, y, sh, sw, ph, pw):
 @_kernel
 def _conv2d_backward_images(share, tasks, n, dy, x, w, dx, dw_parts, db_parts,
                             sh, sw, ph, pw):
-    """dx for the images this thread takes; their dw (transposed, taps x padded filters) and
-    db added into its dw_parts[share] and db_parts[share]."""
+    """dx for the images this thread takes, in fixed chunks of consecutive images; chunk q's
+    dw (transposed, taps x padded filters) and db go to dw_parts[q] and db_parts[q].
+
+    The chunks, and the order of the sums within each, do not depend on which thread takes
+    which chunk or on how many threads there are, so the gradients are the same bits on
+    every run."""
     _, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     _, _, ho, wo = dy.shape
@@ -684,8 +689,7 @@ def _conv2d_backward_images(share, tasks, n, dy, x, w, dx, dw_parts, db_parts,
     filters = dw_parts.shape[2]
     grad_t = _aligned_zeros(length * filters, x)                # lanes fi >= f stay 0
     pixel_off = np.arange(length) * filters                     # row p of grad_t
-    dw_t = dw_parts[share]
-    db = np.zeros(f, x.dtype)      # not db_parts[share]: a cache line shared with other threads
+    db = np.zeros(f, x.dtype)      # not db_parts[q]: a cache line shared with other threads
     image = _aligned_zeros(size, x)
     if direct:
         flipped = np.empty((c, f * kh * kw), x.dtype)      # w as (ci, (fi, i, j))
@@ -708,42 +712,49 @@ def _conv2d_backward_images(share, tasks, n, dy, x, w, dx, dw_parts, db_parts,
     work = np.empty(0 if direct else size, x.dtype)
     gradients = dy.reshape(-1)
     dx_pixels = dx.reshape(-1)
-    first = _take(tasks, group)
-    while first < n:
-        count = min(group, n - first)
-        if count < group:                   # a last, partial group: no stale images in grad
-            grad[:, margin + count * pitch:] = 0.0
-        for g in range(count):
-            for fi in range(f):
-                plane = ((first + g) * f + fi) * ho * wo
-                db[fi] += _sum(gradients, plane, ho * wo)
-                _copy_rows(flat_grad, grad_off[fi] + g * pitch, row,
-                           gradients, plane, wo, ho, wo)
-        for p0 in range(0, length, square):
-            for f0 in range(0, f, square):
-                _transpose_square(flat_grad, f0 * grad.shape[1] + margin + p0, grad.shape[1],
-                                  grad_t, p0 * filters + f0, filters)
-        _gather_images(x, first, count, image, kh, kw, sh, sw, ph, pw, row, pitch, channel,
-                       length)
-        for g in range(count):       # image g's pixel rows, not the zero rows after them
-            pixels = pixel_off[g * pitch:g * pitch + ho * row]
-            if filters % lanes == 0:
-                _gemm_shifted(image[g * pitch:], off, grad_t, pixels, dw_t, filters, block)
-            else:                           # few filters: blocks of one register
-                _gemm_shifted(image[g * pitch:], off, grad_t, pixels, dw_t, filters, vector)
-        dx_sums[:] = 0.0
-        if direct:
-            _gemm_shifted(weights, weights_off, flat_grad, dx_off, dx_acc, dx_length, block)
+    groups = -(-n // group)
+    per_chunk = -(-groups // dw_parts.shape[0]) * group             # whole groups of images
+    chunk = _take(tasks, 1)
+    while chunk * per_chunk < n:
+        dw_t = dw_parts[chunk]
+        db[:] = 0.0
+        first, end = chunk * per_chunk, min(n, (chunk + 1) * per_chunk)
+        while first < end:
+            count = min(group, end - first)
+            if count < group:                   # a partial group: no stale images in grad
+                grad[:, margin + count * pitch:] = 0.0
             for g in range(count):
-                for ci in range(c):
-                    _copy_rows(dx_pixels, ((first + g) * c + ci) * h * wd, wd,
-                               dx_sums, ci * dx_acc.shape[1] + g * pitch, row, h, wd)
-        else:
-            _gemm_shifted(weights, weights_off, flat_grad, dx_off, dx_acc, length, block)
-            _scatter_images(dx_acc, off, dx, first, count, kh, kw, sh, sw, ph, pw,
-                            row, pitch, channel, length, work)
-        first = _take(tasks, group)
-    db_parts[share] = db
+                for fi in range(f):
+                    plane = ((first + g) * f + fi) * ho * wo
+                    db[fi] += _sum(gradients, plane, ho * wo)
+                    _copy_rows(flat_grad, grad_off[fi] + g * pitch, row,
+                               gradients, plane, wo, ho, wo)
+            for p0 in range(0, length, square):
+                for f0 in range(0, f, square):
+                    _transpose_square(flat_grad, f0 * grad.shape[1] + margin + p0, grad.shape[1],
+                                      grad_t, p0 * filters + f0, filters)
+            _gather_images(x, first, count, image, kh, kw, sh, sw, ph, pw, row, pitch, channel,
+                           length)
+            for g in range(count):       # image g's pixel rows, not the zero rows after them
+                pixels = pixel_off[g * pitch:g * pitch + ho * row]
+                if filters % lanes == 0:
+                    _gemm_shifted(image[g * pitch:], off, grad_t, pixels, dw_t, filters, block)
+                else:                           # few filters: blocks of one register
+                    _gemm_shifted(image[g * pitch:], off, grad_t, pixels, dw_t, filters, vector)
+            dx_sums[:] = 0.0
+            if direct:
+                _gemm_shifted(weights, weights_off, flat_grad, dx_off, dx_acc, dx_length, block)
+                for g in range(count):
+                    for ci in range(c):
+                        _copy_rows(dx_pixels, ((first + g) * c + ci) * h * wd, wd,
+                                   dx_sums, ci * dx_acc.shape[1] + g * pitch, row, h, wd)
+            else:
+                _gemm_shifted(weights, weights_off, flat_grad, dx_off, dx_acc, length, block)
+                _scatter_images(dx_acc, off, dx, first, count, kh, kw, sh, sw, ph, pw,
+                                row, pitch, channel, length, work)
+            first += group
+        db_parts[chunk] = db
+        chunk = _take(tasks, 1)
 
 
 def _float_dtype(*arrays):
@@ -775,8 +786,9 @@ def conv2d_backward(dy, x, w, stride=1, padding=0):
     vector, block = VECTOR_BYTES // x.itemsize, BLOCK_BYTES // x.itemsize
     filters = vector if g.f <= vector else -(-g.f // block) * block
     dx = np.empty_like(x)
-    dw_parts = np.zeros((shares, taps, filters), x.dtype)      # dw transposed, per thread
-    db_parts = np.zeros((shares, g.f), x.dtype)
+    chunks = min(BACKWARD_CHUNKS, g.n)
+    dw_parts = np.zeros((chunks, taps, filters), x.dtype)      # dw transposed, per chunk
+    db_parts = np.zeros((chunks, g.f), x.dtype)
     _run_split(_conv2d_backward_images, g.n, shares,
                dy, x, w, dx, dw_parts, db_parts, g.sh, g.sw, g.ph, g.pw)
     dw = dw_parts.sum(axis=0)[:, :g.f].T.reshape(w.shape)
