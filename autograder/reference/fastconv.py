@@ -79,6 +79,7 @@ __all__ = [
     "conv1d_forward", "conv1d_backward",
     "conv2d_forward", "conv2d_backward",
     "maxpool2d_forward", "maxpool2d_backward",
+    "relu_forward", "relu_backward",
     "CACHE_DIR_OVERRIDE",
 ]
 
@@ -147,6 +148,7 @@ def _kernel(function):
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 MIN_WORK_PER_THREAD = 2_000_000      # multiply-adds; below this, handing work over costs more
+MIN_VALUES_PER_THREAD = 100_000      # the same for kernels that only move values (pooling, ReLU)
 
 
 def _forget_pool() -> None:
@@ -172,8 +174,8 @@ def _get_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def _shares(items: int, work: float) -> int:
-    return max(1, min(_thread_count(), items, int(work // MIN_WORK_PER_THREAD)))
+def _shares(items: int, work: float, per_thread: float = MIN_WORK_PER_THREAD) -> int:
+    return max(1, min(_thread_count(), items, int(work // per_thread)))
 
 
 @intrinsic
@@ -996,7 +998,7 @@ def maxpool2d_forward(x, kernel_size, stride=None):
     g = pool2d_geometry(np.shape(x), kernel_size, stride)
     (x,) = _contiguous(_float_dtype(x), x)
     y = np.empty((g.n, g.c, g.ho, g.wo), x.dtype)
-    _run_split(_maxpool_forward_images, g.n, _shares(g.n, x.size), x, y,
+    _run_split(_maxpool_forward_images, g.n, _shares(g.n, x.size, MIN_VALUES_PER_THREAD), x, y,
                g.kh, g.kw, g.sh, g.sw)
     return y
 
@@ -1009,6 +1011,69 @@ def maxpool2d_backward(dy, x, kernel_size, stride=None):
                          f"{(g.n, g.c, g.ho, g.wo)}, got {np.shape(dy)}")
     dy, x = _contiguous(_float_dtype(dy, x), dy, x)
     dx = np.empty_like(x)
-    _run_split(_maxpool_backward_images, g.n, _shares(g.n, x.size), dy, x, dx,
+    _run_split(_maxpool_backward_images, g.n, _shares(g.n, x.size, MIN_VALUES_PER_THREAD), dy, x, dx,
                g.kh, g.kw, g.sh, g.sw)
+    return dx
+
+
+# ----------------------------------------------------------------------------------------------
+# ReLU: one pass over the values, split over the pool like the rest (np.maximum on float32
+# takes longer than two simpler passes, and the backward's product with a boolean mask casts)
+# ----------------------------------------------------------------------------------------------
+
+RELU_CHUNK = 16_384     # values per task
+
+
+@_kernel
+def _relu_forward_chunks(share, tasks, items, x, y):
+    """y = max(x, 0) on flat arrays, chunk by chunk; NaN stays NaN, as with np.maximum."""
+    chunk = _take(tasks, 1)
+    while chunk < items:
+        start = chunk * RELU_CHUNK
+        source, target = x[start:start + RELU_CHUNK], y[start:start + RELU_CHUNK]
+        for i in range(source.shape[0]):       # indices from 0 up: no negative-index checks
+            value = source[i]
+            target[i] = 0.0 if value <= 0 else value
+        chunk = _take(tasks, 1)
+
+
+@_kernel
+def _relu_backward_chunks(share, tasks, items, dy, x, dx):
+    """dx = dy where x > 0, else 0, on flat arrays, chunk by chunk."""
+    chunk = _take(tasks, 1)
+    while chunk < items:
+        start = chunk * RELU_CHUNK
+        grad, source = dy[start:start + RELU_CHUNK], x[start:start + RELU_CHUNK]
+        target = dx[start:start + RELU_CHUNK]
+        for i in range(source.shape[0]):
+            target[i] = grad[i] if source[i] > 0 else 0.0
+        chunk = _take(tasks, 1)
+
+
+def relu_forward(x):
+    """max(x, 0) elementwise, any shape; float32 and float64 keep their dtype."""
+    x = np.asarray(x)
+    if x.dtype not in (np.float32, np.float64):
+        return np.maximum(x, 0)
+    (x,) = _contiguous(x.dtype, x)
+    y = np.empty_like(x)
+    chunks = -(-x.size // RELU_CHUNK)
+    _run_split(_relu_forward_chunks, chunks, _shares(chunks, x.size, MIN_VALUES_PER_THREAD),
+               x.reshape(-1), y.reshape(-1))
+    return y
+
+
+def relu_backward(dy, x):
+    """The gradient of relu_forward: dy where x > 0, 0 elsewhere (0 at x = 0, as PyTorch)."""
+    dy, x = np.asarray(dy), np.asarray(x)
+    if dy.shape != x.shape:
+        raise ValueError(f"relu: dy must have x's shape {x.shape}, got {dy.shape}")
+    dtype = np.result_type(dy, x)
+    if dtype not in (np.float32, np.float64):
+        return dy * (x > 0)
+    dy, x = _contiguous(dtype, dy, x)
+    dx = np.empty_like(x)
+    chunks = -(-x.size // RELU_CHUNK)
+    _run_split(_relu_backward_chunks, chunks, _shares(chunks, x.size, MIN_VALUES_PER_THREAD),
+               dy.reshape(-1), x.reshape(-1), dx.reshape(-1))
     return dx

@@ -113,6 +113,30 @@ def test_maxpool_matches_plain(x_shape, kernel, stride, dtype):
                  cv.maxpool2d_backward(dy, x, kernel, stride), dtype)
 
 
+
+@pytest.mark.parametrize("shape", [(64, 16, 28, 28), (3, 5), (40_000,), (0, 7)])   # one and several chunks, empty
+def test_relu_matches_numpy(shape, dtype, monkeypatch):
+    monkeypatch.setattr(fc, "MIN_VALUES_PER_THREAD", 1)      # split even the small ones
+    x, dy = random_inputs(30, dtype, shape, shape)
+    if x.size:
+        x.reshape(-1)[:4] = [0.0, -0.0, np.nan, -np.inf]
+    y = fc.relu_forward(x)
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y, np.maximum(x, 0))      # NaN stays NaN, -0.0 becomes 0
+    assert not np.signbit(y[~np.isnan(y)]).any()
+    dx = fc.relu_backward(dy, x)
+    assert dx.dtype == dtype
+    np.testing.assert_array_equal(dx, np.where(x > 0, dy, 0))    # 0 at x = 0, as in PyTorch
+
+
+def test_relu_keeps_integers_and_strides_working():
+    x = np.arange(-6, 6).reshape(3, 4)
+    np.testing.assert_array_equal(fc.relu_forward(x), np.maximum(x, 0))
+    wide = np.random.default_rng(31).standard_normal((6, 8))[:, ::2]   # not contiguous
+    np.testing.assert_array_equal(fc.relu_backward(np.ones_like(wide), wide), (wide > 0) * 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        fc.relu_backward(np.ones(3), np.ones(4))
+
 @pytest.mark.parametrize("kernel, stride", [(2, None), (3, 1), ((2, 3), (1, 2))])
 def test_maxpool_ties_follow_the_same_rule_as_plain(kernel, stride, dtype):
     # values from {0, 1, 2}: most windows hold several copies of their maximum
