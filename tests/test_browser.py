@@ -182,7 +182,7 @@ def test_graph_explorer_runs_the_students_backward_in_jupyterlab(lab):
     assert after != before, "the graph did not change when backward ran"
 
 
-def test_convolution_explorer_redraws_when_a_slider_moves_in_jupyterlab(lab):
+def test_convolution_explorer_follows_the_output_position_in_jupyterlab(lab):
     from playwright.sync_api import sync_playwright
 
     url, token = lab
@@ -208,4 +208,4 @@ def test_convolution_explorer_redraws_when_a_slider_moves_in_jupyterlab(lab):
         page.wait_for_timeout(2000)
         page.screenshot(path=str(ARTIFACTS / "convolution-explorer.png"), full_page=False)
         browser.close()
-    assert after != before, "the picture did not change when a slider moved"
+    assert after != before, "the picture did not change when the output position moved"

@@ -197,7 +197,9 @@ def _run_split(kernel, items: int, shares: int, *args) -> None:
     Each kernel call takes chunks of range(items) from the shared counter ``tasks`` (see
     _take) until none are left: a thread slowed by another process on its core simply takes
     fewer chunks, and each thread sets up its buffers once per call. ``share`` names the
-    thread (0: the calling one), for kernels that accumulate into per-thread buffers.
+    thread (0: the calling one). No kernel keeps per-thread sums: which thread takes which
+    chunk varies from call to call, so sums that must come out the same bits are kept per
+    chunk (see _conv2d_backward_images).
     """
     tasks = np.zeros(1, np.int64)
     if shares == 1:
