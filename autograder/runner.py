@@ -43,6 +43,10 @@ TIMEOUT_ENAME = "CellTimeoutError"
 CELL_OUTPUT_CAP = 2_000_000  # characters of output kept per cell
 MAX_MESSAGE_BYTES = 128 * 2**20  # larger messages from the kernel are dropped unread
 SEND_TIMEOUT_MS = 5000
+# A dropped connection is not re-made for a day, longer than any notebook may run: in effect never.
+# (-1, "never", would be the plain way, but then libzmq takes about a second to close the context
+# after every kernel, which was most of a short notebook's grading time.)
+NO_RECONNECT_MS = 24 * 3600 * 1000
 MESSAGE_CAP = 3000  # characters of a verdict's message
 WITHHELD = ("(Outputs of the cells after the first hidden test are not kept while grading, so that "
             "no hidden test can show up here. Run the notebook yourself to see them.)\n")
@@ -72,14 +76,14 @@ def split_hidden(source):
 
 
 def capped_context():
-    """A zmq context whose sockets drop messages above MAX_MESSAGE_BYTES unread, and never reconnect.
+    """A zmq context whose sockets drop messages above MAX_MESSAGE_BYTES unread, and do not reconnect.
 
     A kernel whose connection was dropped cannot take messages any more, so
     sending gives up after SEND_TIMEOUT_MS instead of waiting for it forever.
     """
     context = zmq.asyncio.Context()
     context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
-    context.setsockopt(zmq.RECONNECT_IVL, -1)
+    context.setsockopt(zmq.RECONNECT_IVL, NO_RECONNECT_MS)
     context.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
     return context
 
