@@ -176,7 +176,8 @@ student = _Student()
 class Backend:
     """Sends one request to wherever the student's code lives and decodes the reply."""
 
-    def send(self, text, label):
+    def send(self, text, frames, label):
+        """Deliver one request (JSON text and array frames); return the reply's (text, frames)."""
         raise NotImplementedError
 
     def forget(self):
@@ -188,7 +189,8 @@ class Backend:
 
     def request(self, message, label, keep=False):
         """Send one request; plain data comes back, or Remotes (made `live` when `keep`)."""
-        reply = wire.loads(self.send(wire.dumps(message), label))
+        text, frames = self.send(*wire.dumps(message), label)
+        reply = wire.loads(text)
         if type(reply) is not dict:
             raise StudentCodeError(f"The reply to {label} was not a message the grader sends.")
         if "missing" in reply:
@@ -200,7 +202,7 @@ class Backend:
             kind, text = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:500]
             detail = f"\n\n{str(error['traceback'])[-2500:]}" if error.get("traceback") else ""
             raise StudentCodeError(f"{label} raised {kind}: {text}{detail}", kind)
-        return wire.decode(reply.get("ok"), lambda data: self._remote(data, label, keep))
+        return wire.decode(reply.get("ok"), lambda data: self._remote(data, label, keep), wire.Frames(frames))
 
     def _remote(self, data, label, keep):
         if type(data.get("handle")) is not int:
@@ -216,8 +218,8 @@ class LocalBackend(Backend):
     def __init__(self, namespace):
         self._probe = Probe(lambda: namespace)
 
-    def send(self, text, label):
-        return self._probe.serve(text)
+    def send(self, text, frames, label):
+        return self._probe.serve(text, frames)
 
 
 _active = None

@@ -236,16 +236,17 @@ class KernelSession(judge.Backend):
     def remaining(self):
         return self.deadline - time.monotonic()
 
-    def send(self, text, label):
-        return asyncio.run_coroutine_threadsafe(self.call(text, label), self.loop).result()
+    def send(self, text, frames, label):
+        return asyncio.run_coroutine_threadsafe(self.call(text, frames, label), self.loop).result()
 
-    async def call(self, text, label):
+    async def call(self, text, frames, label):
         if self.gone:
             raise judge.KernelGone(self.gone)
         if self.remaining() <= 0:
             raise judge.StudentCodeError(f"{label} was not called: the notebook's time limit had passed.")
         kc = self.client.kc
         request = kc.session.msg(REQUEST, {"request": text})
+        request["buffers"] = frames
         try:
             kc.shell_channel.send(request)
         except zmq.ZMQError:
@@ -262,7 +263,7 @@ class KernelSession(judge.Backend):
             raise judge.StudentCodeError(
                 f"The grader could not reach your code to run {label}. "
                 "Did your notebook replace or delete grader internals?")
-        return answer
+        return answer, reply.get("buffers") or ()
 
     async def reply_to(self, msg_id, timeout):
         """The shell reply to `msg_id`, or None after `timeout` seconds; older replies are dropped."""

@@ -8,8 +8,14 @@ from autograder.kernel_side import wire
 
 def roundtrip(value):
     kept = []
-    encoded = wire.loads(wire.dumps(wire.encode(value, lambda obj: kept.append(obj) or {"handle": len(kept)})))
-    return wire.decode(encoded, lambda data: ("handle", data["handle"])), kept
+    text, frames = wire.dumps(wire.encode(value, lambda obj: kept.append(obj) or {"handle": len(kept)}))
+    return wire.decode(wire.loads(text), lambda data: ("handle", data["handle"]), wire.Frames(frames)), kept
+
+
+def ask(probe, request, frames=()):
+    """Serve a hand-written request (arrays in it refer to `frames`); the reply's text as data."""
+    text, _ = probe.serve(wire.dumps(request)[0], frames)
+    return wire.loads(text)
 
 
 @pytest.mark.parametrize("value", [
@@ -46,15 +52,27 @@ def test_subclassed_values_do_not_cross_as_themselves():
 
 
 @pytest.mark.parametrize("message", [
-    {"array": "AAAA", "dtype": "|O", "shape": [1]},
-    {"array": "AAAA", "dtype": "<f8", "shape": [7]},
-    {"array": "not base64!", "dtype": "<f8", "shape": [1]},
-    {"array": "AAAAAAAAAAA=", "dtype": "<f8", "shape": [-1]},
+    {"array": 0, "dtype": "|O", "shape": [1]},
+    {"array": 0, "dtype": "<f8", "shape": [7]},                   # 8 bytes for 7 values
+    {"array": "AAAAAAAAAAA=", "dtype": "<f8", "shape": [1]},     # base64 in the text: not a frame
+    {"array": 1, "dtype": "<f8", "shape": [1]},                   # no frame 1
+    {"array": True, "dtype": "<f8", "shape": [1]},
+    {"array": 0, "dtype": "<f8", "shape": [-1]},
+    [{"array": 0, "dtype": "<f8", "shape": [1]}, {"array": 0, "dtype": "<f8", "shape": [1]}],  # one frame, twice
     {"weird": 1},
 ])
 def test_malformed_messages_are_refused(message):
     with pytest.raises((wire.WireError, ValueError)):
-        wire.decode(message, lambda data: None)
+        wire.decode(message, lambda data: None, wire.Frames([bytes(8)]))
+
+
+def test_arrays_travel_as_frames_beside_the_text():
+    values = [np.arange(1000.0), np.ones((3, 4), np.float32)]
+    text, frames = wire.dumps(wire.encode(values, lambda obj: None))
+    assert [len(frame) for frame in frames] == [8000, 48] and len(text) < 200
+    back = wire.decode(wire.loads(text), lambda data: None, wire.Frames(frames))
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(back, values))
+    assert back[0].flags.writeable          # a copy of its own, not a view of the message
 
 
 def test_local_backend_calls_functions_and_reads_objects():
@@ -168,23 +186,27 @@ def test_the_kernel_refuses_oversized_answers_and_shortens_messages(monkeypatch)
     def loud():
         raise ValueError("secret " * 1000)
 
-    probe = Probe(lambda: {"big": lambda: np.zeros(1000), "loud": loud})
+    probe = Probe(lambda: {"big": lambda: np.zeros(1000), "loud": loud, "same": lambda x: x})
     monkeypatch.setattr(wire, "MAX_ARRAY_BYTES", 4000)
-    reply = wire.loads(probe.serve(wire.dumps({"op": "call", "target": {"ref": "builtins:len"}, "args": [],
-                                               "kwargs": {}})))
+    reply = ask(probe, {"op": "call", "target": {"ref": "builtins:len"}, "args": [], "kwargs": {}})
     assert "error" in reply   # len() without arguments: an error, not a crash
-    big = wire.loads(probe.serve(wire.dumps({"op": "get", "name": "big"})))["ok"]["handle"]
-    reply = wire.loads(probe.serve(wire.dumps({"op": "call", "target": {"handle": big}, "args": [], "kwargs": {}})))
+    big = ask(probe, {"op": "get", "name": "big"})["ok"]["handle"]
+    reply = ask(probe, {"op": "call", "target": {"handle": big}, "args": [], "kwargs": {}})
     assert "too large" in reply["error"]["message"]
-    loud_handle = wire.loads(probe.serve(wire.dumps({"op": "get", "name": "loud"})))["ok"]["handle"]
-    reply = wire.loads(probe.serve(wire.dumps({"op": "call", "target": {"handle": loud_handle}, "args": [],
-                                               "kwargs": {}})))["error"]
+    loud_handle = ask(probe, {"op": "get", "name": "loud"})["ok"]["handle"]
+    reply = ask(probe, {"op": "call", "target": {"handle": loud_handle}, "args": [], "kwargs": {}})["error"]
     assert len(reply["message"]) < 320 and reply["message"].endswith("[...]")
-    monkeypatch.setattr(probe_module, "MAX_REPLY_CHARS", 100)
-    reply = wire.loads(probe.serve(wire.dumps({"op": "names"})))
-    assert reply == {"ok": ["big", "loud"]}          # small replies pass
-    probe._namespace = lambda: {f"name_{i}": i for i in range(100)}
-    assert "too large" in wire.loads(probe.serve(wire.dumps({"op": "names"})))["error"]["message"]
+    same = ask(probe, {"op": "get", "name": "same"})["ok"]["handle"]
+    twice = {"op": "call", "target": {"handle": same}, "kwargs": {},
+             "args": [[{"array": 0, "dtype": "<f8", "shape": [100]}, {"array": 0, "dtype": "<f8", "shape": [100]}]]}
+    assert "frame of its own" in ask(probe, twice, [bytes(800)])["error"]["message"]
+    monkeypatch.setattr(probe_module, "MAX_REPLY_BYTES", 1000)
+    assert ask(probe, {"op": "names"}) == {"ok": ["big", "loud", "same"]}          # small replies pass
+    reply = ask(probe, {"op": "call", "target": {"handle": same}, "kwargs": {},
+                        "args": [{"array": 0, "dtype": "<f8", "shape": [200]}]}, [bytes(1600)])
+    assert "too large" in reply["error"]["message"]            # the frames count towards the size
+    probe._namespace = lambda: {f"name_{i}": i for i in range(200)}
+    assert "too large" in ask(probe, {"op": "names"})["error"]["message"]
 
 
 def test_a_call_after_the_deadline_is_refused_without_reaching_the_kernel():
@@ -200,7 +222,7 @@ def test_a_call_after_the_deadline_is_refused_without_reaching_the_kernel():
 
     session = KernelSession(Unreachable(), None, time.monotonic() - 1, call_timeout=60)
     with pytest.raises(StudentCodeError, match="time limit had passed"):
-        asyncio.run(session.call('{"op": "names"}', "names()"))
+        asyncio.run(session.call('{"op": "names"}', [], "names()"))
 
 
 def test_hidden_tests_draw_from_a_seed_fixed_per_student_notebook_and_exercise():

@@ -29,12 +29,12 @@ def set_limits(limits):
 
 
 def serve_probe(kernel, probe):
-    """Answer REQUEST messages on the shell channel with the probe's reply."""
+    """Answer REQUEST messages on the shell channel with the probe's reply; the arrays of both
+    travel as the messages' buffers."""
     def handle(stream, idents, parent):
         request = parent.get("content", {}).get("request")
-        reply = probe.serve(request) if type(request) is str else '{"error": {"type": "WireError", ' \
-            '"message": "a request must be text", "traceback": ""}}'
-        kernel.session.send(stream, REPLY, {"reply": reply}, parent, idents)
+        reply, frames = probe.serve(request, parent.get("buffers") or ())
+        kernel.session.send(stream, REPLY, {"reply": reply}, parent, idents, buffers=frames)
 
     kernel.shell_handlers[REQUEST] = handle
 

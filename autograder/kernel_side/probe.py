@@ -13,23 +13,26 @@ over stays within reach of the student's later code.
 import traceback
 import types
 
-from .wire import MAX_ITEMS, WireError, decode, dumps, encode, loads
+from .wire import MAX_ITEMS, Frames, WireError, decode, dumps, encode, loads
 
-MAX_REPLY_CHARS = 96 * 2**20  # a reply is refused here, before it is sent, above this size
+MAX_REPLY_BYTES = 96 * 2**20  # a reply (text and frames) is refused here, before it is sent, above this size
 
 
 class Probe:
     def __init__(self, namespace):
         self._namespace = namespace  # a callable returning the student's globals
+        self._frames = Frames()      # the array bytes of the request being served
         self._objects = {}
         self._next_id = 1
 
-    def serve(self, request_text):
+    def serve(self, request_text, frames=()):
+        """Answer one request (JSON text and its array frames) with (text, frames)."""
         try:
             request = loads(request_text)
+            self._frames = Frames(frames)
             value = self._handle(request)
-            reply = dumps({"ok": self._kept(value, request["op"]) if request.get("keep") and value is not None
-                           else encode(value, self._keep)})
+            text, reply_frames = dumps({"ok": self._kept(value, request["op"])
+                                        if request.get("keep") and value is not None else encode(value, self._keep)})
         except _Missing as missing:
             return dumps({"missing": str(missing)})
         except WireError as error:
@@ -37,10 +40,11 @@ class Probe:
         except BaseException as error:  # the student's code may raise anything, even KeyboardInterrupt
             return dumps({"error": {"type": type(error).__name__, "message": _short(error),
                                     "traceback": _student_traceback(error)}})
-        if len(reply) > MAX_REPLY_CHARS:
+        size = len(text) + sum(len(frame) for frame in reply_frames)
+        if size > MAX_REPLY_BYTES:
             return dumps({"error": {"type": "WireError", "traceback": "",
-                                    "message": f"the answer is too large to send ({len(reply) / 2**20:.0f} MB)"}})
-        return reply
+                                    "message": f"the answer is too large to send ({size / 2**20:.0f} MB)"}})
+        return text, reply_frames
 
     def _handle(self, request):
         op = request["op"]
@@ -98,7 +102,7 @@ class Probe:
         return items
 
     def _decode(self, data):
-        return decode(data, self._resolve)
+        return decode(data, self._resolve, self._frames)
 
     def _keep(self, obj):
         handle = self._next_id

@@ -2,9 +2,11 @@
 
 Only plain data crosses: None, booleans, numbers, strings, lists, tuples,
 dicts with string keys, slices and the Ellipsis (for indexing), and numeric
-numpy arrays sent as raw bytes with their dtype and shape. Nothing is ever pickled, so whatever the student's code did
-to its own interpreter, the judge receives inert data and judges it with its
-own, untouched numpy.
+numpy arrays. A message is JSON text plus frames: each array's raw bytes
+travel in a frame of their own beside the text, which gives its dtype, shape
+and frame number: no base64, and no JSON encoder ever reads the numbers. Nothing is ever pickled, so whatever the student's code
+did to its own interpreter, the judge receives inert data and judges it with
+its own, untouched numpy.
 
 Anything else (a function, a class instance) stays in the kernel and crosses
 as a numbered handle; the judge may call it or read its attributes, which
@@ -13,7 +15,6 @@ again returns plain data or handles.
 This module runs on both sides and imports nothing but the standard library
 and numpy, so the grader can ship it into the sandbox as a single file.
 """
-import base64
 import json
 import math
 
@@ -31,7 +32,7 @@ class WireError(ValueError):
 
 
 def encode(value, store_handle, depth=0):
-    """Turn `value` into JSON-ready data; `store_handle(obj)` keeps what cannot cross."""
+    """Turn `value` into data for `dumps`; `store_handle(obj)` keeps what cannot cross."""
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply to send")
     if value is None or type(value) in (bool, int, float, str):
@@ -48,8 +49,7 @@ def encode(value, store_handle, depth=0):
             raise WireError(f"an array of {array.nbytes / 2**20:.0f} MB is too large to send")
         dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
         raw = array.astype(dtype, copy=False).tobytes(order="C")
-        return {"array": base64.b64encode(raw).decode("ascii"), "dtype": dtype.str,
-                "shape": list(array.shape)}
+        return {"array": raw, "dtype": dtype.str, "shape": list(array.shape)}
     if type(value) in (list, tuple):
         if len(value) > MAX_ITEMS:
             raise WireError("sequence too long to send")
@@ -62,22 +62,23 @@ def encode(value, store_handle, depth=0):
     return store_handle(value)
 
 
-def decode(data, resolve_handle, depth=0):
-    """Inverse of `encode`; `resolve_handle(message)` turns a handle message into an object."""
+def decode(data, resolve_handle, frames, depth=0):
+    """Inverse of `encode`; `resolve_handle(message)` turns a handle message into an object, and
+    `frames` (a Frames) holds the message's array bytes."""
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
     if data is None or type(data) in (bool, int, float, str):
         return data
     if type(data) is list:
-        return [decode(item, resolve_handle, depth + 1) for item in data]
+        return [decode(item, resolve_handle, frames, depth + 1) for item in data]
     if type(data) is not dict or len(data) == 0:
         raise WireError(f"unexpected message part {type(data).__name__}")
     if "array" in data:
-        return _decode_array(data)
+        return _decode_array(data, frames)
     if "tuple" in data:
-        return tuple(decode(item, resolve_handle, depth + 1) for item in _list(data["tuple"]))
+        return tuple(decode(item, resolve_handle, frames, depth + 1) for item in _list(data["tuple"]))
     if "dict" in data and type(data["dict"]) is dict:
-        return {str(key): decode(item, resolve_handle, depth + 1) for key, item in data["dict"].items()}
+        return {str(key): decode(item, resolve_handle, frames, depth + 1) for key, item in data["dict"].items()}
     if "complex" in data:
         real, imag = _list(data["complex"])
         return complex(float(real), float(imag))
@@ -99,7 +100,7 @@ def _list(value):
     return value
 
 
-def _decode_array(data):
+def _decode_array(data, frames):
     dtype = np.dtype(str(data["dtype"]))
     if dtype.kind not in NUMERIC_KINDS or dtype.hasobject:
         raise WireError(f"arrays of dtype {dtype} cannot be sent")
@@ -109,14 +110,41 @@ def _decode_array(data):
     expected = dtype.itemsize * math.prod(shape)
     if expected > MAX_ARRAY_BYTES:
         raise WireError(f"an array of {expected / 2**20:.0f} MB is too large to receive")
-    raw = base64.b64decode(str(data["array"]), validate=True)
-    if len(raw) != expected:
-        raise WireError(f"array data has {len(raw)} bytes, expected {expected}")
+    raw = frames.take(data["array"])
+    if raw.nbytes != expected:
+        raise WireError(f"array data has {raw.nbytes} bytes, expected {expected}")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
+class Frames:
+    """The array bytes that came with one message. Each frame backs one array at most, so a
+    message can never make its reader copy a frame many times over."""
+
+    def __init__(self, frames=()):
+        self._frames = [memoryview(frame).cast("B") for frame in frames]
+        self._taken = set()
+
+    def take(self, index):
+        if type(index) is not int or not 0 <= index < len(self._frames) or index in self._taken:
+            raise WireError("an array's data is not a frame of its own in the message")
+        self._taken.add(index)
+        return self._frames[index]
+
+    @property
+    def nbytes(self):
+        return sum(frame.nbytes for frame in self._frames)
+
+
 def dumps(message):
-    return json.dumps(message, allow_nan=True, separators=(",", ":"))
+    """`message` (from `encode`) as (JSON text, frames): each array's bytes become a frame."""
+    frames = []
+
+    def frame(raw):
+        if type(raw) is not bytes:
+            raise TypeError(f"{type(raw).__name__} is not plain data; encode the value first")
+        frames.append(raw)
+        return len(frames) - 1
+    return json.dumps(message, allow_nan=True, separators=(",", ":"), default=frame), frames
 
 
 def loads(text):
