@@ -4,9 +4,10 @@ Only plain data crosses: None, booleans, numbers, strings, lists, tuples,
 dicts with string keys, slices and the Ellipsis (for indexing), and numeric
 numpy arrays. A message is JSON text plus frames: each array's raw bytes
 travel in a frame of their own beside the text, which gives its dtype, shape
-and frame number: no base64, and no JSON encoder ever reads the numbers. Nothing is ever pickled, so whatever the student's code
-did to its own interpreter, the judge receives inert data and judges it with
-its own, untouched numpy.
+and frame number, so no base64 and no JSON encoder ever touch the numbers.
+Nothing is ever pickled, so whatever the student's code did to its own
+interpreter, the judge receives inert data and judges it with its own,
+untouched numpy.
 
 Anything else (a function, a class instance) stays in the kernel and crosses
 as a numbered handle; the judge may call it or read its attributes, which
