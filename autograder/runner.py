@@ -34,7 +34,7 @@ from nbclient.exceptions import DeadKernelError
 from nbgrader import utils as nbutils
 
 from . import judge
-from .kernel_side.boot import REPLY, REQUEST
+from .kernel_side.boot import PROBE_SOCKET
 from .sandbox import IPC_INSIDE, Sandbox
 
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -110,7 +110,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     Inside bubblewrap the sockets live in the sandbox's own small tmpfs; the
     grader reaches them through /proc/PID/root once the kernel has made them.
     The client's sockets drop oversized messages and never reconnect, so a
-    socket file that student code replaces later is never followed.
+    socket file that student code replaces later is never followed. `probe` is
+    the hidden tests' line to the kernel's probe (see kernel_side/boot.py).
     """
 
     def __init__(self, sandbox, **kwargs):
@@ -128,6 +129,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self.ip = await self._sockets_ready()
+        self.probe = self.context.socket(zmq.DEALER)   # closed with the context, after the kernel
+        self.probe.connect(f"ipc://{self.ip}-{PROBE_SOCKET}")
 
     async def _sockets_ready(self, timeout=120):
         """The socket prefix as the grader sees it, once the kernel has bound every socket."""
@@ -149,7 +152,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         return f"/proc/{child}/root{IPC_INSIDE}/k" if child else None
 
     def _ports(self):
-        return (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port)
+        return (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port, PROBE_SOCKET)
 
 
 def _is_socket(path):
@@ -232,6 +235,7 @@ class KernelSession(judge.Backend):
         self.client, self.loop = client, loop
         self.deadline, self.call_timeout = deadline, call_timeout
         self.gone = ""  # why the kernel can no longer be used, once it cannot
+        self.calls = 0  # numbers the requests, so that a late reply is not taken for the next one's
 
     def remaining(self):
         return self.deadline - time.monotonic()
@@ -244,26 +248,43 @@ class KernelSession(judge.Backend):
             raise judge.KernelGone(self.gone)
         if self.remaining() <= 0:
             raise judge.StudentCodeError(f"{label} was not called: the notebook's time limit had passed.")
-        kc = self.client.kc
-        request = kc.session.msg(REQUEST, {"request": text})
-        request["buffers"] = frames
+        self.calls += 1
+        number = str(self.calls).encode()
         try:
-            kc.shell_channel.send(request)
+            await self.client.km.probe.send_multipart([number, text.encode(), *frames])
         except zmq.ZMQError:
             self.gone = "The connection to your kernel was lost (did it send an answer far too large?)."
             raise judge.KernelGone(self.gone) from None
         timeout = min(self.call_timeout, self.remaining())
-        reply = await self.reply_to(request["header"]["msg_id"], timeout)
+        reply = await self.probe_reply(number, timeout)
         if reply is None:
             await self.recover(f"{label} was still running after {timeout:.0f} s")
             raise judge.StudentCodeError(
                 f"{label} did not finish within {timeout:.0f} seconds. Look for an endless loop.")
-        answer = reply["content"].get("reply") if reply["msg_type"] == REPLY else None
-        if type(answer) is not str:
+        try:
+            return bytes(reply[0]).decode(), reply[1:]
+        except (IndexError, UnicodeDecodeError):
             raise judge.StudentCodeError(
                 f"The grader could not reach your code to run {label}. "
-                "Did your notebook replace or delete grader internals?")
-        return answer, reply.get("buffers") or ()
+                "Did your notebook replace or delete grader internals?") from None
+
+    async def probe_reply(self, number, timeout):
+        """The probe's reply to request `number` (its text and frames), or None after `timeout` s."""
+        probe, end = self.client.km.probe, time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            if not await probe.poll(1000 * min(left, 1.0)):
+                await self.check_alive()
+                continue
+            parts = await probe.recv_multipart()
+            if parts[0] == number:
+                return parts[1:]
+        return None
+
+    async def check_alive(self):
+        """Raise KernelGone once the kernel's process has ended."""
+        if not await self.client.kc.is_alive():
+            self.gone = "Your kernel stopped (it crashed or was killed); nothing after this could be graded."
+            raise judge.KernelGone(self.gone)
 
     async def reply_to(self, msg_id, timeout):
         """The shell reply to `msg_id`, or None after `timeout` seconds; older replies are dropped."""
@@ -275,9 +296,7 @@ class KernelSession(judge.Backend):
             try:
                 msg = await kc.get_shell_msg(timeout=min(left, 1.0))
             except queue.Empty:
-                if not await kc.is_alive():
-                    self.gone = "Your kernel stopped (it crashed or was killed); nothing after this could be graded."
-                    raise judge.KernelGone(self.gone)
+                await self.check_alive()
                 continue
             if msg["parent_header"].get("msg_id") == msg_id:
                 return msg

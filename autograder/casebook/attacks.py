@@ -12,7 +12,7 @@ import base64
 import nbformat
 from nbgrader import utils as nbutils
 
-from .cheats import Cheat
+from .cheats import FIND_THE_PROBE, Cheat
 
 MARK = "pwned"  # what every script payload leaves behind, in the page and in the URLs it requests
 
@@ -95,18 +95,16 @@ def _print_in_many_cells(nb):
     return nb
 
 
-SPY_ON_REQUESTS = '''
+SPY_ON_REQUESTS = FIND_THE_PROBE + '''
 try:
-    import IPython as _ipython
-    _handlers = _ipython.get_ipython().kernel.shell_handlers
-    if "grader_request" in _handlers and not hasattr(_handlers["grader_request"], "seen"):
-        _real_handler = _handlers["grader_request"]
-        def _spy(stream, idents, parent, _real=_real_handler):
-            _spy.seen.append(str(parent.get("content", {}).get("request")))
-            return _real(stream, idents, parent)
+    _stream = _probe_stream()
+    if not hasattr(_stream._recv_callback, "seen"):
+        def _spy(parts, _real=_stream._recv_callback):
+            _spy.seen.append(bytes(parts[2]).decode(errors="replace"))
+            return _real(parts)
         _spy.seen = []
-        _handlers["grader_request"] = _spy
-    print("LEAKED-REQUESTS:", _handlers["grader_request"].seen if "grader_request" in _handlers else "none")
+        _stream.on_recv(_spy, copy=False)
+    print("LEAKED-REQUESTS:", _stream._recv_callback.seen)
 except Exception as _error:
     print("cheat:", _error)
 '''
@@ -129,13 +127,11 @@ if not hasattr(_builtins.compile, "tampered"):
     _builtins.compile, _builtins.exec = _compile, _exec
 '''
 
-BORROW_THE_JUDGES_OBJECTS = '''
+BORROW_THE_JUDGES_OBJECTS = FIND_THE_PROBE + '''
 def _judges_objects():
     """Whatever the grader handed to this kernel and still keeps, found through its request handler."""
     try:
-        import IPython as _ipython
-        handler = _ipython.get_ipython().kernel.shell_handlers["grader_request"]
-        for cell in handler.__closure__ or ():
+        for cell in _probe_stream()._recv_callback.__closure__ or ():
             found = getattr(cell.cell_contents, "_objects", None)
             if isinstance(found, dict):
                 return list(found.values())
@@ -277,21 +273,18 @@ for _name, _value in list(globals().items()):
         globals()[_name] = _huge
 '''
 
-FLOOD_THE_REPLY = '''
+FLOOD_THE_REPLY = FIND_THE_PROBE + '''
 try:
-    import IPython as _ipython
-    _kernel = _ipython.get_ipython().kernel
-    _handlers = _kernel.shell_handlers
-    if not hasattr(_handlers.get("grader_request"), "flooded"):
-        _real_handler = _handlers["grader_request"]
-        def _flood(stream, idents, parent, _real=_real_handler, _kernel=_kernel):
+    _stream = _probe_stream()
+    if not hasattr(_stream._recv_callback, "flooded"):
+        def _flood(parts, _real=_stream._recv_callback, _socket=_stream.socket):
             if not _flood.flooded:
                 _flood.flooded = True
-                _kernel.session.send(stream, "grader_reply", {"reply": "0" * 150_000_000}, parent, idents)
+                _socket.send_multipart([parts[0], parts[1], b"0" * 150_000_000])
                 return
-            return _real(stream, idents, parent)
+            return _real(parts)
         _flood.flooded = False
-        _handlers["grader_request"] = _flood
+        _stream.on_recv(_flood, copy=False)
 except Exception as _error:
     print("cheat:", _error)
 '''

@@ -20,6 +20,20 @@ import nbformat
 from nbgrader import utils as nbutils
 
 
+
+# How a student who read kernel_side/boot.py reaches the probe: the kernel's event loop holds the
+# stream of the socket it binds (the guard refuses gc.get_objects, which would be the other way).
+FIND_THE_PROBE = '''
+def _probe_stream():
+    import zmq
+    from tornado.ioloop import IOLoop
+    for _fileobj, _handler in list(IOLoop.current().handlers.values()):
+        stream = getattr(_handler, "__self__", None)
+        if hasattr(stream, "socket") and stream.socket.get(zmq.LAST_ENDPOINT).endswith(b"-probe"):
+            return stream
+    raise LookupError("no probe socket")
+'''
+
 @dataclass(frozen=True)
 class Cheat:
     name: str
@@ -135,13 +149,11 @@ for _path in _found:
     except Exception:
         pass
 ''', notebooks=SANDBOX_NOTEBOOKS),
-    Cheat("replace the grader's probe", '''
+    Cheat("replace the grader's probe", FIND_THE_PROBE + '''
 try:
-    import IPython as _ipython
-    _kernel = _ipython.get_ipython().kernel
-    def _always_ok(stream, idents, parent, _kernel=_kernel):
-        _kernel.session.send(stream, "grader_reply", {"reply": '{"ok": true}'}, parent, idents)
-    _kernel.shell_handlers["grader_request"] = _always_ok
+    _stream = _probe_stream()
+    _stream.on_recv(lambda parts, _socket=_stream.socket: _socket.send_multipart([parts[0], parts[1], b'{"ok": true}']),
+                    copy=False)
 except Exception as _error:
     print("cheat:", _error)
 '''),
