@@ -80,3 +80,13 @@ def network_gradients(net, X: np.ndarray, y: np.ndarray):
 
     numerical = [numerical_gradient(loss, param) for param in net.params()]
     return list(zip(analytic, numerical)) + [(input_grad, numerical_gradient(loss, X))]
+
+
+def check_gradients(forward: Callable[[], np.ndarray], analytic, arrays, G: np.ndarray,
+                    rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Each analytic gradient against central differences of L = sum(forward() * G) in its array
+    (so dL/doutput = G, the gradient a backward pass was given)."""
+    def loss() -> float:
+        return float(np.sum(forward() * G))
+    for grad, array in zip(analytic, arrays, strict=True):
+        np.testing.assert_allclose(grad, numerical_gradient(loss, array), rtol=rtol, atol=atol)
