@@ -31,13 +31,15 @@ __all__ = [
 
 
 def sigmoid(a):
-    """1 / (1 + e^-a), without overflow for large negative a."""
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """1 / (1 + e^-a), written as (1 + tanh(a/2)) / 2: the same function, and no e^-a to
+    overflow for large negative a."""
+    return 0.5 + 0.5 * np.tanh(0.5 * a)
 
 
 def _blocks(a, count):
-    return np.split(a, count, axis=-1)
+    """The `count` equal column blocks of a, as views."""
+    width = a.shape[-1] // count
+    return [a[..., k * width:(k + 1) * width] for k in range(count)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -55,105 +57,130 @@ def lstm_init(input_dim, hidden_dim, rng, forget_bias=1.0):
     return Wx, Wh, b
 
 
-def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
-    """One step: returns (h, c, cache)."""
-    a_i, a_f, a_g, a_o = _blocks(x @ Wx + h_prev @ Wh + b, 4)
+def _lstm_cell(a_x, h_prev, c_prev, Wh):
+    """The step given a_x = x Wx + b: returns (h, c, what the backward pass needs)."""
+    a_i, a_f, a_g, a_o = _blocks(a_x + h_prev @ Wh, 4)
     i, f, g, o = sigmoid(a_i), sigmoid(a_f), np.tanh(a_g), sigmoid(a_o)
     c = f * c_prev + i * g
     tanh_c = np.tanh(c)
-    h = o * tanh_c
-    return h, c, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c)
+    return o * tanh_c, c, (h_prev, c_prev, Wh, i, f, g, o, tanh_c)
 
 
-def lstm_step_backward(dh, dc, cache):
-    """(dx, dh_prev, dc_prev, dWx, dWh, db) from dh = dL/dh and dc = dL/dc from later steps."""
-    x, h_prev, c_prev, Wx, Wh, i, f, g, o, tanh_c = cache
+def _lstm_cell_backward(dh, dc, cell):
+    """(da, dh_prev, dc_prev): the gradient of the gates' pre-activations a and of the state."""
+    h_prev, c_prev, Wh, i, f, g, o, tanh_c = cell
     dc = dc + dh * o * (1.0 - tanh_c * tanh_c)      # c reaches the loss directly and through h
     da = np.concatenate([dc * g * i * (1.0 - i),      # a_i
                          dc * c_prev * f * (1.0 - f),  # a_f
                          dc * i * (1.0 - g * g),       # a_g
                          dh * tanh_c * o * (1.0 - o)], axis=-1)  # a_o
-    return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+    return da, da @ Wh.T, dc * f
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    """One step: returns (h, c, cache)."""
+    h, c, cell = _lstm_cell(x @ Wx + b, h_prev, c_prev, Wh)
+    return h, c, (x, Wx, cell)
+
+
+def lstm_step_backward(dh, dc, cache):
+    """(dx, dh_prev, dc_prev, dWx, dWh, db) from dh = dL/dh and dc = dL/dc from later steps."""
+    x, Wx, cell = cache
+    da, dh_prev, dc_prev = _lstm_cell_backward(dh, dc, cell)
+    return da @ Wx.T, dh_prev, dc_prev, x.T @ da, cell[0].T @ da, da.sum(axis=0)
 
 
 def lstm_forward(x, h0, Wx, Wh, b, c0=None):
-    """Hidden states (N, T, H) for x (N, T, D) from h0 (and c0, zeros by default); (h, caches)."""
+    """Hidden states (N, T, H) for x (N, T, D) from h0 (and c0, zeros by default); (h, cache).
+
+    Only h_{t-1} Wh waits for the step before; x Wx is one product for every step at once.
+    """
     n, steps, _ = x.shape
-    h_all = np.empty((n, steps, h0.shape[1]))
+    a_x = x @ Wx + b
+    h_all = np.empty((n, steps, h0.shape[1]), dtype=a_x.dtype)
     h, c = h0, np.zeros_like(h0) if c0 is None else c0
-    caches = []
+    cells = []
     for t in range(steps):
-        h, c, cache = lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        h, c, cell = _lstm_cell(a_x[:, t], h, c, Wh)
         h_all[:, t] = h
-        caches.append(cache)
-    return h_all, caches
+        cells.append(cell)
+    return h_all, (x, h0, Wx, h_all, cells)
 
 
-def lstm_backward(dh_all, caches):
+def lstm_backward(dh_all, cache):
     """(dx, dh0, dWx, dWh, db): step t's h gets its own loss gradient plus step t+1's, and its
-    cell state the gradient step t+1 passes back through the forget gate."""
-    x0, h0, _, Wx, Wh = caches[0][:5]
-    n, steps = dh_all.shape[:2]
-    dx = np.empty((n, steps, x0.shape[1]))
-    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wx.shape[1])
-    dh_carry, dc_carry = np.zeros_like(h0), np.zeros_like(h0)
-    for t in reversed(range(steps)):
-        dx[:, t], dh_carry, dc_carry, dWx_t, dWh_t, db_t = lstm_step_backward(
-            dh_all[:, t] + dh_carry, dc_carry, caches[t])
-        dWx += dWx_t
-        dWh += dWh_t
-        db += db_t
-    return dx, dh_carry, dWx, dWh, db
+    cell state the gradient step t+1 passes back through the forget gate. The weights' gradients
+    are then one product each over all steps."""
+    x, h0, Wx, h_all, cells = cache
+    da = np.empty(h_all.shape[:2] + (Wx.shape[1],), dtype=h_all.dtype)
+    dh, dc = np.zeros_like(h0), np.zeros_like(h0)
+    for t in reversed(range(len(cells))):
+        da[:, t], dh, dc = _lstm_cell_backward(dh_all[:, t] + dh, dc, cells[t])
+    h_prev = np.concatenate([h0[:, None], h_all[:, :-1]], axis=1)     # the state each step started from
+    flat_da = da.reshape(-1, da.shape[-1])
+    return (da @ Wx.T, dh, x.reshape(-1, x.shape[-1]).T @ flat_da,
+            h_prev.reshape(-1, h0.shape[1]).T @ flat_da, flat_da.sum(axis=0))
 
 
 # ----------------------------------------------------------------------------------------------
 # GRU
 # ----------------------------------------------------------------------------------------------
 
-def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
-    """One step: returns (h, cache)."""
-    ax_r, ax_z, ax_n = _blocks(x @ Wx + bx, 3)
+def _gru_cell(a_x, h_prev, Wh, bh):
+    """The step given a_x = x Wx + bx: returns (h, what the backward pass needs)."""
+    ax_r, ax_z, ax_n = _blocks(a_x, 3)
     ah_r, ah_z, ah_n = _blocks(h_prev @ Wh + bh, 3)
     r, z = sigmoid(ax_r + ah_r), sigmoid(ax_z + ah_z)
     n = np.tanh(ax_n + r * ah_n)
-    h = (1.0 - z) * n + z * h_prev
-    return h, (x, h_prev, Wx, Wh, r, z, n, ah_n)
+    return (1.0 - z) * n + z * h_prev, (h_prev, Wh, r, z, n, ah_n)
+
+
+def _gru_cell_backward(dh, cell):
+    """(dax, dah, dh_prev): the gradients of x Wx + bx, of h_prev Wh + bh, and of h_prev."""
+    h_prev, Wh, r, z, n, ah_n = cell
+    da_n = dh * (1.0 - z) * (1.0 - n * n)
+    da_r = da_n * ah_n * r * (1.0 - r)
+    da_z = dh * (h_prev - n) * z * (1.0 - z)
+    dah = np.concatenate([da_r, da_z, da_n * r], axis=-1)
+    return np.concatenate([da_r, da_z, da_n], axis=-1), dah, dh * z + dah @ Wh.T
+
+
+def gru_step_forward(x, h_prev, Wx, Wh, bx, bh):
+    """One step: returns (h, cache)."""
+    h, cell = _gru_cell(x @ Wx + bx, h_prev, Wh, bh)
+    return h, (x, Wx, cell)
 
 
 def gru_step_backward(dh, cache):
     """(dx, dh_prev, dWx, dWh, dbx, dbh) from dh = dL/dh."""
-    x, h_prev, Wx, Wh, r, z, n, ah_n = cache
-    da_n = dh * (1.0 - z) * (1.0 - n * n)
-    da_r = da_n * ah_n * r * (1.0 - r)
-    da_z = dh * (h_prev - n) * z * (1.0 - z)
-    dax = np.concatenate([da_r, da_z, da_n], axis=-1)
-    dah = np.concatenate([da_r, da_z, da_n * r], axis=-1)
-    return (dax @ Wx.T, dh * z + dah @ Wh.T, x.T @ dax, h_prev.T @ dah,
-            dax.sum(axis=0), dah.sum(axis=0))
+    x, Wx, cell = cache
+    dax, dah, dh_prev = _gru_cell_backward(dh, cell)
+    return dax @ Wx.T, dh_prev, x.T @ dax, cell[0].T @ dah, dax.sum(axis=0), dah.sum(axis=0)
 
 
 def gru_forward(x, h0, Wx, Wh, bx, bh):
-    """Hidden states (N, T, H) for x (N, T, D) from h0; returns (h, caches)."""
+    """Hidden states (N, T, H) for x (N, T, D) from h0; returns (h, cache)."""
     n, steps, _ = x.shape
-    h_all = np.empty((n, steps, h0.shape[1]))
-    h, caches = h0, []
+    a_x = x @ Wx + bx
+    h_all = np.empty((n, steps, h0.shape[1]), dtype=a_x.dtype)
+    h, cells = h0, []
     for t in range(steps):
-        h, cache = gru_step_forward(x[:, t], h, Wx, Wh, bx, bh)
+        h, cell = _gru_cell(a_x[:, t], h, Wh, bh)
         h_all[:, t] = h
-        caches.append(cache)
-    return h_all, caches
+        cells.append(cell)
+    return h_all, (x, h0, Wx, h_all, cells)
 
 
-def gru_backward(dh_all, caches):
-    """(dx, dh0, dWx, dWh, dbx, dbh), as rnn_backward: each step's h gets its loss gradient
-    plus what the next step sends back."""
-    x0, h0, Wx, Wh = caches[0][:4]
-    n, steps = dh_all.shape[:2]
-    dx = np.empty((n, steps, x0.shape[1]))
-    sums = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wx.shape[1]), np.zeros(Wh.shape[1])]
-    carry = np.zeros_like(h0)
-    for t in reversed(range(steps)):
-        dx[:, t], carry, *step_grads = gru_step_backward(dh_all[:, t] + carry, caches[t])
-        for total, grad in zip(sums, step_grads):
-            total += grad
-    return (dx, carry, *sums)
+def gru_backward(dh_all, cache):
+    """(dx, dh0, dWx, dWh, dbx, dbh), as lstm_backward: each step's h gets its loss gradient
+    plus what the next step sends back; the weights' gradients are one product each."""
+    x, h0, Wx, h_all, cells = cache
+    dax = np.empty(h_all.shape[:2] + (Wx.shape[1],), dtype=h_all.dtype)
+    dah = np.empty_like(dax)
+    dh = np.zeros_like(h0)
+    for t in reversed(range(len(cells))):
+        dax[:, t], dah[:, t], dh = _gru_cell_backward(dh_all[:, t] + dh, cells[t])
+    h_prev = np.concatenate([h0[:, None], h_all[:, :-1]], axis=1)
+    flat_x, flat_h = dax.reshape(-1, dax.shape[-1]), dah.reshape(-1, dah.shape[-1])
+    return (dax @ Wx.T, dh, x.reshape(-1, x.shape[-1]).T @ flat_x,
+            h_prev.reshape(-1, h0.shape[1]).T @ flat_h, flat_x.sum(axis=0), flat_h.sum(axis=0))

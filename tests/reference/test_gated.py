@@ -140,3 +140,17 @@ def test_pytorch_computes_the_same_states_and_gradients(rng, cell):
     np.testing.assert_allclose(module.weight_hh_l0.grad.numpy(), dWh.T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(module.bias_ih_l0.grad.numpy(), dbiases[0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(module.bias_hh_l0.grad.numpy(), dbiases[1], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_float32_stays_float32(rng, cell):
+    x, h0 = rng.standard_normal((N, T, D)).astype(np.float32), rng.standard_normal((N, H)).astype(np.float32)
+    if cell == "lstm":
+        weights = [w.astype(np.float32) for w in lstm_weights(rng)]
+        h, cache = gt.lstm_forward(x, h0, *weights)
+        grads = gt.lstm_backward(np.ones_like(h), cache)
+    else:
+        weights = [w.astype(np.float32) for w in gru_weights(rng)]
+        h, cache = gt.gru_forward(x, h0, *weights)
+        grads = gt.gru_backward(np.ones_like(h), cache)
+    assert h.dtype == np.float32 and all(g.dtype == np.float32 for g in grads)
