@@ -109,7 +109,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     Inside bubblewrap the sockets live in the sandbox's own small tmpfs; the
     grader reaches them through /proc/PID/root once the kernel has made them.
-    The client's sockets drop oversized messages and never reconnect, so a
+    The client's sockets drop oversized messages and do not reconnect, so a
     socket file that student code replaces later is never followed. `probe` is
     the hidden tests' line to the kernel's probe (see kernel_side/boot.py).
     """
@@ -262,7 +262,7 @@ class KernelSession(judge.Backend):
             raise judge.StudentCodeError(
                 f"{label} did not finish within {timeout:.0f} seconds. Look for an endless loop.")
         try:
-            return bytes(reply[0]).decode(), reply[1:]
+            return reply[0].decode(), reply[1:]
         except (IndexError, UnicodeDecodeError):
             raise judge.StudentCodeError(
                 f"The grader could not reach your code to run {label}. "

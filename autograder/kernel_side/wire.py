@@ -131,10 +131,6 @@ class Frames:
         self._taken.add(index)
         return self._frames[index]
 
-    @property
-    def nbytes(self):
-        return sum(frame.nbytes for frame in self._frames)
-
 
 def dumps(message):
     """`message` (from `encode`) as (JSON text, frames): each array's bytes become a frame."""
