@@ -6,7 +6,7 @@
 A slider sends its value when the hand lets go (continuous_update=False), and
 a burst of changes folds into one redraw, so what a student feels after each
 move is one redraw. This times that redraw for every explorer of notebooks
-01-08, at the settings a notebook opens with and at a few others, with the
+01-10, at the settings a notebook opens with and at a few others, with the
 reference answers handed in where the notebook hands in the student's own.
 The yardstick, timed in the same process and interleaved with the
 explorers, is an empty figure of the same size saved as PNG: the floor any
@@ -21,11 +21,12 @@ import time
 import numpy as np
 
 from autograder.reference import autodiff, chain_rule, convolution, derivatives, tensors, training
+from autograder.reference.recurrent import rnn_backward, rnn_forward
 from dlscratch.explore import autodiff as autodiff_explorer
 from dlscratch.explore import chain_rule as chain_rule_explorer
 from dlscratch.explore import convolution as convolution_explorer
 from dlscratch.explore import derivatives as derivative_explorer
-from dlscratch.explore import gradient_descent, neural_network
+from dlscratch.explore import gradient_descent, neural_network, recurrent
 from dlscratch.explore import tensors as tensor_explorer
 from dlscratch.explore import training as training_explorer
 from dlscratch.explore.answers import Answer
@@ -76,6 +77,7 @@ def redraws():
     trained.backward(retain_grad=True)
     conv2d = Answer(convolution.conv2d_forward, "conv2d_forward", 3)
     picture = np.random.default_rng(0).random((28, 28))
+    rnn = Answer(rnn_forward, "rnn_forward", 2), Answer(rnn_backward, "rnn_backward", 2)
     steps = autodiff_explorer.record_backward(small_network_loss(), lambda loss: loss.backward(retain_grad=True))
     return {
         "01 derivative": [lambda h=h: derivative_explorer.draw("sin(x)", 1.0, h) for h in (1e-1, 1e-8, 1e-14)],
@@ -94,6 +96,8 @@ def redraws():
         "09 convolution": [lambda name=name, row=row: convolution_explorer.draw(
             conv2d, picture, convolution_explorer.PRESETS[name], row, 14, filter_name=name)
             for name, row in (("vertical edge (Sobel x)", 14), ("box blur", 3))],
+        "10 vanishing": [lambda rho=rho, length=length, kind=kind: recurrent.draw(*rnn, rho, length, kind)
+                         for rho, length, kind in ((0.9, 50, "tanh"), (1.0, 100, "tanh"), (1.5, 100, "identity"))],
     }
 
 
