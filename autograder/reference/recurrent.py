@@ -25,6 +25,7 @@ __all__ = [
     "temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss",
     "clip_by_global_norm", "softmax_with_temperature",
     "CharRNN", "sample",
+    "char_rnn_loss", "stream_batches", "train_epoch", "generate",
 ]
 
 
@@ -194,3 +195,54 @@ def sample(model, first_id, length, temperature, rng, h0=None):
         current = np.array([rng.choice(scores.shape[1], p=softmax_with_temperature(scores[0], temperature))])
         ids.append(int(current[0]))
     return ids
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook 10's model as plain functions of a parameter dict (names as in CharRNN.params)
+# ----------------------------------------------------------------------------------------------
+
+def char_rnn_loss(params, inputs, targets, h0):
+    """(loss, grads, last hidden state): CharRNN.loss_and_grads for a dict of parameters."""
+    model = CharRNN.__new__(CharRNN)
+    model.params = params
+    return model.loss_and_grads(inputs, targets, h0)
+
+
+def stream_batches(ids, batch_size, steps):
+    """[(inputs, targets), ...]: ids cut into batch_size streams read side by side, chunk by chunk.
+
+    Stream k is ids[k L:(k+1) L] with L = (len(ids) - 1) // batch_size, and its
+    targets are the same characters one place later. Chunk j holds columns
+    j steps to (j+1) steps of every stream (the last chunk may be shorter), so
+    row k of chunk j+1 continues row k of chunk j: a hidden state carried from
+    one chunk to the next has read the text just before.
+    """
+    ids = np.asarray(ids)
+    length = (len(ids) - 1) // batch_size
+    starts = np.arange(batch_size)[:, None] * length + np.arange(length)
+    inputs, targets = ids[starts], ids[starts + 1]
+    return [(inputs[:, j:j + steps], targets[:, j:j + steps]) for j in range(0, length, steps)]
+
+
+def train_epoch(params, ids, batch_size, steps, learning_rate, max_norm):
+    """One epoch of truncated BPTT and clipped SGD, updating params in place; the chunks' losses.
+
+    The hidden state goes from chunk to chunk as a plain array: the next
+    chunk starts where the text left off, and its gradient stops there.
+    """
+    h = np.zeros((batch_size, params["Wh"].shape[0]), dtype=params["Wh"].dtype)
+    names, losses = list(params), []
+    for inputs, targets in stream_batches(ids, batch_size, steps):
+        loss, grads, h = char_rnn_loss(params, inputs, targets, h)
+        clipped, _ = clip_by_global_norm([grads[name] for name in names], max_norm)
+        for name, grad in zip(names, clipped):
+            params[name] -= learning_rate * grad
+        losses.append(float(loss))
+    return losses
+
+
+def generate(params, first_id, length, temperature, seed):
+    """`sample` for a dict of parameters, drawing from np.random.default_rng(seed)."""
+    model = CharRNN.__new__(CharRNN)
+    model.params = params
+    return sample(model, first_id, length, temperature, np.random.default_rng(seed))
