@@ -30,8 +30,9 @@ import dlscratch
 
 KERNEL_SIDE = Path(__file__).with_name("kernel_side")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# /proc/self/maps: threadpoolctl lists the loaded libraries there, and the notebooks limit BLAS threads.
 GUARD_FILES = ("/etc/mime.types", "/etc/matplotlibrc", "/etc/fonts", "/proc/cpuinfo",
-               "/proc/meminfo", "/proc/self/stat", "/proc/self/status", "/proc/self/statm",
+               "/proc/meminfo", "/proc/self/stat", "/proc/self/status", "/proc/self/statm", "/proc/self/maps",
                "/sys/devices/system/cpu", "/sys/fs/cgroup")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/fonts", "/etc/mime.types", "/etc/localtime",
              "/etc/ssl/certs", "/etc/nsswitch.conf")

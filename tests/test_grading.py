@@ -5,6 +5,7 @@ cell; each known wrong answer loses its exercise's points; each correct
 alternative keeps full marks; no cheat scores more than the same wrong
 answers without it; nobody's cheat touches anybody else's grade.
 """
+import nbformat
 import pytest
 
 from autograder import casebook, course, submissions
@@ -19,6 +20,16 @@ def test_solution_scores_full_marks(graded, name):
     points = graded.points("perfect", name)
     assert all(points[e] == top for e, (_, top) in graded.rows[("perfect", name)].items()), points
     assert graded.total("perfect", name) == graded.maximum(name) > 0
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_solution_cells_run_without_errors_while_grading(graded, name):
+    """A given cell that fails in the sandbox (the setup cell's BLAS-thread limit did, once) goes unnoticed
+    by the scores when what it defines comes before the failing line; the feedback would show the error."""
+    graded_nb = nbformat.read(graded.out / "nbgrader" / "autograded" / "perfect" / name / f"{name}.ipynb", as_version=4)
+    errors = [(cell.id, output.get("evalue", "")) for cell in graded_nb.cells if cell.cell_type == "code"
+              for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+    assert not errors
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

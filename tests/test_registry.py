@@ -3,7 +3,7 @@ import importlib
 
 import pytest
 
-from autograder import casebook, course, registry, submissions
+from autograder import casebook, course, registry, runner, submissions
 from autograder.casebook import cheats
 
 
@@ -55,3 +55,13 @@ def test_the_reference_import_cheat_attacks_every_hidden_module():
     for notebook in registry.NOTEBOOKS:
         assert f"autograder.reference.{notebook.reference}" in modules
         assert all(f"autograder.stand_ins.{module}" in modules for module in notebook.stand_ins)
+
+
+@pytest.mark.parametrize("notebook", registry.NOTEBOOKS, ids=lambda n: n.name)
+def test_cells_skipped_while_grading_are_locked(notebook):
+    """The grader skips a tagged cell only if it is one of nbgrader's locked cells (a student could tag
+    any other cell), so a data, training or explorer cell tagged without that would run while grading."""
+    cells = submissions.release_notebook(notebook.name).cells
+    tagged = [c for c in cells if runner.SKIP_TAG in c.metadata.get("tags", [])]
+    loose = [c.id for c in tagged if not c.metadata.get("nbgrader", {}).get("locked")]
+    assert not loose, f"{notebook.name}: cells tagged {runner.SKIP_TAG} but not locked: {loose}"
