@@ -47,6 +47,7 @@ NOTEBOOKS = (
                            "numpy._core.numeric.correlate", "numpy._core.multiarray.correlate",
                            "numpy._core.multiarray.correlate2", "numpy._core._multiarray_umath.correlate",
                            "numpy._core._multiarray_umath.correlate2")),
+    Notebook("10_recurrent_networks", "recurrent", "recurrent"),
 )
 BY_NAME = {notebook.name: notebook for notebook in NOTEBOOKS}
 

@@ -24,9 +24,7 @@ on both sides: the initial weights (copied from ours; nn.RNN's second bias is he
 and frozen, since it would otherwise take a second step of the same gradient), the batches,
 the loss, the update (plain SGD at a constant rate after clipping the gradients to a global
 norm, ``clip_by_global_norm``'s rule written out for PyTorch: ``clip_grad_norm_`` adds 1e-6
-to the norm) and float64. Float64 because CharRNN computes in float64 whatever its weights
-(rnn_forward and rnn_backward allocate float64 buffers), so a float32 twin would compare two
-precisions. Batches are truncated backpropagation through time over consecutive chunks: the
+to the norm) and float64, so that the noise floor is one float64 ulp. Batches are truncated backpropagation through time over consecutive chunks: the
 training text is cut into N parallel streams, each read T characters at a time, and the
 hidden state carried from one chunk to the next (notebook 10's ``stream_batches``, as karpathy's
 min-char-rnn and d2l's sequential partitioning do); each epoch starts the streams from zeros. Validation is the

@@ -99,6 +99,8 @@ def lab(tmp_path_factory):
     nbformat.write(solved_up_to("08_autodiff", "graph_explorer("), work / "08_autodiff" / "solved_engine.ipynb")
     nbformat.write(solved_up_to("09_convolutional_networks", "convolution_explorer("),
                    work / "09_convolutional_networks" / "solved_convolution.ipynb")
+    nbformat.write(solved_up_to("10_recurrent_networks", "vanishing_explorer("),
+                   work / "10_recurrent_networks" / "solved_vanishing.ipynb")
     port, token = free_port(), "browser-test-token"
     log = open(work.parent / "lab.log", "w")
     server = subprocess.Popen(
@@ -209,3 +211,34 @@ def test_convolution_explorer_follows_the_output_position_in_jupyterlab(lab):
         page.screenshot(path=str(ARTIFACTS / "convolution-explorer.png"), full_page=False)
         browser.close()
     assert after != before, "the picture did not change when the output position moved"
+
+
+def test_vanishing_explorer_redraws_when_the_spectral_radius_moves_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = open_browser(playwright)
+        page = open_notebook(browser, url, token, "10_recurrent_networks/solved_vanishing.ipynb")
+        run_all_cells(page)
+        image = first_picture(page, "vanishing-explorer-failed.png")
+        before = image.get_attribute("src")
+        handle = page.locator(f"{SHOWN} .widget-hslider:has-text('spectral radius') .noUi-handle").first
+        handle.wait_for(state="attached", timeout=60_000)
+        handle.evaluate("h => h.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
+        handle.evaluate("h => h.focus()")
+        for _ in range(4):                 # 0.9 -> 1.1: from vanishing to exploding
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                               arg=[image.element_handle(), before], timeout=60_000)
+        after = image.get_attribute("src")
+        page.locator(f"{SHOWN} .widget-toggle-button:has-text('identity')").first.click()
+        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                               arg=[image.element_handle(), after], timeout=60_000)
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(ARTIFACTS / "vanishing-explorer.png"), full_page=False)
+        browser.close()
+    assert after != before, "the picture did not change when the spectral radius moved"
+
