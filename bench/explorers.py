@@ -6,7 +6,7 @@
 A slider sends its value when the hand lets go (continuous_update=False), and
 a burst of changes folds into one redraw, so what a student feels after each
 move is one redraw. This times that redraw for every explorer of notebooks
-01-10, at the settings a notebook opens with and at a few others, with the
+01-11, at the settings a notebook opens with and at a few others, with the
 reference answers handed in where the notebook hands in the student's own.
 The yardstick, timed in the same process and interleaved with the
 explorers, is an empty figure of the same size saved as PNG: the floor any
@@ -20,13 +20,13 @@ import time
 
 import numpy as np
 
-from autograder.reference import autodiff, chain_rule, convolution, derivatives, tensors, training
+from autograder.reference import autodiff, chain_rule, convolution, derivatives, gated, tensors, training
 from autograder.reference.recurrent import rnn_backward, rnn_forward
 from dlscratch.explore import autodiff as autodiff_explorer
 from dlscratch.explore import chain_rule as chain_rule_explorer
 from dlscratch.explore import convolution as convolution_explorer
 from dlscratch.explore import derivatives as derivative_explorer
-from dlscratch.explore import gradient_descent, neural_network, recurrent
+from dlscratch.explore import gates, gradient_descent, neural_network, recurrent
 from dlscratch.explore import tensors as tensor_explorer
 from dlscratch.explore import training as training_explorer
 from dlscratch.explore.answers import Answer
@@ -38,6 +38,30 @@ def momentum_step(param, grad, velocity, lr, momentum):
     velocity *= momentum
     velocity += lr * grad
     param -= velocity
+
+
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    """Notebook 11's step with the cache its exercise documents; the reference keeps a private cache of its own."""
+    a_i, a_f, a_g, a_o = np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1)
+    i, f, g, o = gated.sigmoid(a_i), gated.sigmoid(a_f), np.tanh(a_g), gated.sigmoid(a_o)
+    c = f * c_prev + i * g
+    return o * np.tanh(c), c, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, c)
+
+
+def lstm_on_text(hidden=64, length=400):
+    """(activations, lettering): a random character LSTM run over `length` characters of prose, as the explorer
+    runs it once when it opens; a redraw reuses both."""
+    text = " ".join(gates.__doc__.split())[:length]
+    vocab = sorted(set(text))
+    rng = np.random.default_rng(0)
+    wx, wh, b = gated.lstm_init(16, hidden, rng)
+    params = {"W_embed": rng.standard_normal((len(vocab), 16)), "Wx": 3 * wx, "Wh": 3 * wh, "b": b}
+    step = Answer(lstm_step_forward, "lstm_step_forward", 1)
+
+    def encode(chars):
+        return np.array([vocab.index(char) for char in chars])
+
+    return gates.record(step, params, text, encode), gates.Lettering(text)
 
 
 def _numerical_derivative(f, x, h=1e-5):
@@ -78,6 +102,7 @@ def redraws():
     conv2d = Answer(convolution.conv2d_forward, "conv2d_forward", 3)
     picture = np.random.default_rng(0).random((28, 28))
     rnn = Answer(rnn_forward, "rnn_forward", 2), Answer(rnn_backward, "rnn_backward", 2)
+    lstm_run = lstm_on_text()
     steps = autodiff_explorer.record_backward(small_network_loss(), lambda loss: loss.backward(retain_grad=True))
     return {
         "01 derivative": [lambda h=h: derivative_explorer.draw("sin(x)", 1.0, h) for h in (1e-1, 1e-8, 1e-14)],
@@ -98,6 +123,8 @@ def redraws():
             for name, row in (("vertical edge (Sobel x)", 14), ("box blur", 3))],
         "10 vanishing": [lambda rho=rho, length=length, kind=kind: recurrent.draw(*rnn, rho, length, kind)
                          for rho, length, kind in ((0.9, 50, "tanh"), (1.0, 100, "tanh"), (1.5, 100, "identity"))],
+        "11 gates": [lambda gate=gate, cell=cell, at=at: gates.draw(*lstm_run, gate, cell, at)
+                     for gate, cell, at in (("forget", 0, 0), ("input", 17, 200), ("output", 63, 399))],
     }
 
 
