@@ -43,6 +43,25 @@ def solved_up_to(name, marker):
     return solved
 
 
+def gates_on_a_small_model():
+    """Notebook 11 up to its LSTM step, then the gates explorer on a small random model.
+
+    The notebook's own explorer cell needs the model it trains for minutes;
+    what the browser test proves (the widget draws and answers) needs none.
+    """
+    nb = solved_up_to("11_lstm_gru", "def lstm_step_backward")
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from dlscratch.explore.gates import gates_explorer\n"
+        "rng = np.random.default_rng(0)\n"
+        "text = 'ANTONY.\\nCaesar, my lord?\\n\\nCAESAR.\\nForget not in your speed, Antonius.\\n'\n"
+        "vocab = sorted(set(text))\n"
+        "encode = lambda s: np.array([vocab.index(ch) for ch in s])\n"
+        "params = {'W_embed': rng.normal(size=(len(vocab), 8)), 'Wx': rng.normal(size=(8, 64)) / 3,\n"
+        "          'Wh': rng.normal(size=(16, 64)) / 4, 'b': np.zeros(64)}\n"
+        "gates_explorer(lstm_step_forward, params, text, encode)"))
+    return nb
+
+
 def run_all_cells(page):
     for attempt in range(4):  # a kernel still connecting may drop the first request
         page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
@@ -84,6 +103,28 @@ def first_picture(page, failure_shot):
     return image
 
 
+def press_slider(page, label, presses):
+    """Move the explorer's slider named `label` by `presses` steps to the right, with the keyboard.
+
+    JupyterLab skips drawing off-screen cells (content-visibility), so Playwright may call the
+    handle invisible: scroll to it and focus it from the page instead of clicking.
+    """
+    handle = page.locator(f"{SHOWN} .widget-hslider:has-text('{label}') .noUi-handle").first
+    handle.wait_for(state="attached", timeout=60_000)
+    handle.evaluate("h => h.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(500)
+    handle.evaluate("h => h.focus()")
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+
+
+def next_picture(page, image, before):
+    """The picture's source once it differs from `before` (the explorer redrew)."""
+    page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
+                           arg=[image.element_handle(), before], timeout=60_000)
+    return image.get_attribute("src")
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -101,6 +142,7 @@ def lab(tmp_path_factory):
                    work / "09_convolutional_networks" / "solved_convolution.ipynb")
     nbformat.write(solved_up_to("10_recurrent_networks", "vanishing_explorer("),
                    work / "10_recurrent_networks" / "solved_vanishing.ipynb")
+    nbformat.write(gates_on_a_small_model(), work / "11_lstm_gru" / "solved_gates.ipynb")
     port, token = free_port(), "browser-test-token"
     log = open(work.parent / "lab.log", "w")
     server = subprocess.Popen(
@@ -195,18 +237,8 @@ def test_convolution_explorer_follows_the_output_position_in_jupyterlab(lab):
         run_all_cells(page)
         image = first_picture(page, "convolution-explorer-failed.png")
         before = image.get_attribute("src")
-        # The explorer's own "output row" slider. JupyterLab skips drawing off-screen cells
-        # (content-visibility), so Playwright may call it invisible: scroll and focus it from the page.
-        handle = page.locator(f"{SHOWN} .widget-hslider:has-text('output row') .noUi-handle").first
-        handle.wait_for(state="attached", timeout=60_000)
-        handle.evaluate("h => h.scrollIntoView({block: 'center'})")
-        page.wait_for_timeout(500)
-        handle.evaluate("h => h.focus()")
-        for _ in range(5):
-            page.keyboard.press("ArrowRight")
-        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
-                               arg=[image.element_handle(), before], timeout=60_000)
-        after = image.get_attribute("src")
+        press_slider(page, "output row", 5)
+        after = next_picture(page, image, before)
         page.wait_for_timeout(2000)
         page.screenshot(path=str(ARTIFACTS / "convolution-explorer.png"), full_page=False)
         browser.close()
@@ -224,21 +256,32 @@ def test_vanishing_explorer_redraws_when_the_spectral_radius_moves_in_jupyterlab
         run_all_cells(page)
         image = first_picture(page, "vanishing-explorer-failed.png")
         before = image.get_attribute("src")
-        handle = page.locator(f"{SHOWN} .widget-hslider:has-text('spectral radius') .noUi-handle").first
-        handle.wait_for(state="attached", timeout=60_000)
-        handle.evaluate("h => h.scrollIntoView({block: 'center'})")
-        page.wait_for_timeout(500)
-        handle.evaluate("h => h.focus()")
-        for _ in range(4):                 # 0.9 -> 1.1: from vanishing to exploding
-            page.keyboard.press("ArrowRight")
-        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
-                               arg=[image.element_handle(), before], timeout=60_000)
-        after = image.get_attribute("src")
+        press_slider(page, "spectral radius", 4)          # 0.9 -> 1.1: from vanishing to exploding
+        after = next_picture(page, image, before)
         page.locator(f"{SHOWN} .widget-toggle-button:has-text('identity')").first.click()
-        page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
-                               arg=[image.element_handle(), after], timeout=60_000)
+        next_picture(page, image, after)
         page.wait_for_timeout(2000)
         page.screenshot(path=str(ARTIFACTS / "vanishing-explorer.png"), full_page=False)
         browser.close()
     assert after != before, "the picture did not change when the spectral radius moved"
 
+
+def test_gates_explorer_redraws_for_another_gate_and_character_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = open_browser(playwright)
+        page = open_notebook(browser, url, token, "11_lstm_gru/solved_gates.ipynb")
+        run_all_cells(page)
+        image = first_picture(page, "gates-explorer-failed.png")
+        before = image.get_attribute("src")
+        page.locator(f"{SHOWN} .widget-toggle-button:has-text('input')").first.click()
+        after = next_picture(page, image, before)
+        press_slider(page, "character", 3)
+        next_picture(page, image, after)
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(ARTIFACTS / "gates-explorer.png"), full_page=False)
+        browser.close()
+    assert after != before, "the picture did not change when another gate was chosen"
