@@ -48,6 +48,8 @@ NOTEBOOKS = (
                            "numpy._core.multiarray.correlate2", "numpy._core._multiarray_umath.correlate",
                            "numpy._core._multiarray_umath.correlate2")),
     Notebook("10_recurrent_networks", "recurrent", "recurrent"),
+    # Notebook 10's answers reach students with this notebook, which imports them (dlscratch.sequences).
+    Notebook("11_lstm_gru", "gated", "gated", publishes=("dlscratch.sequences",)),
 )
 BY_NAME = {notebook.name: notebook for notebook in NOTEBOOKS}
 

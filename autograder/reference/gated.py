@@ -29,11 +29,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlscratch.framework import Layer, check_same_shape
+from dlscratch.sequences import (embedding_backward, embedding_forward, temporal_affine_backward,
+                                 temporal_affine_forward, temporal_softmax_loss)
+
 from .gated_kernels import lstm_cell_backward
 
 __all__ = [
     "sigmoid", "lstm_init", "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
     "gru_step_forward", "gru_step_backward", "gru_forward", "gru_backward",
+    "lstm_notebook_cache", "lstm_with_state", "gru_init", "LSTMLayer", "GRULayer", "char_lstm_loss", "char_gru_loss",
 ]
 
 
@@ -229,3 +234,103 @@ def gru_backward(dh_all, cache):
     flat_x, flat_h = dax.reshape(-1, dax.shape[-1]), dah.reshape(-1, dah.shape[-1])
     return (dax @ Wx.T, dh, x.reshape(-1, x.shape[-1]).T @ flat_x,
             h_prev.reshape(-1, h0.shape[1]).T @ flat_h, flat_x.sum(axis=0), flat_h.sum(axis=0))
+
+
+# ----------------------------------------------------------------------------------------------
+# Notebook 11's exercises around the two cells
+# ----------------------------------------------------------------------------------------------
+
+def lstm_notebook_cache(x, h_prev, c_prev, Wx, Wh, b):
+    """The cache of notebook 11's lstm_step_forward, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, c),
+    which its hidden tests hand to the student's lstm_step_backward."""
+    h, c, (_, _, (_, _, _, i, f, g, o, _)) = lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b)
+    return x, h_prev, c_prev, Wx, Wh, i, f, g, o, c
+
+
+def lstm_with_state(x, h0, c0, Wx, Wh, b):
+    """(h, c_last, cache): notebook 11's lstm_forward, which also returns the last cell state."""
+    h, cache = lstm_forward(x, h0, Wx, Wh, b, c0)
+    return h, cache[4][-1].copy(), cache
+
+
+def gru_init(input_dim, hidden_dim, rng):
+    """(Wx, Wh, bx, bh): uniform weights of scale 1/sqrt(H), as PyTorch, and zero biases."""
+    scale = 1.0 / np.sqrt(hidden_dim)
+    Wx = rng.uniform(-scale, scale, (input_dim, 3 * hidden_dim))
+    Wh = rng.uniform(-scale, scale, (hidden_dim, 3 * hidden_dim))
+    return Wx, Wh, np.zeros(3 * hidden_dim), np.zeros(3 * hidden_dim)
+
+
+class _RecurrentLayer(Layer):
+    """A framework layer over sequences (N, T, D) -> every hidden state (N, T, H), from zeros.
+
+    Its parameters come from `init(D, H, default_rng(seed))` in the input's
+    dtype; forward and backward are the cell's whole-sequence functions.
+    """
+    init = forward_fn = backward_fn = None
+
+    def _setup_layer(self, input_):
+        dtype = input_.dtype if np.issubdtype(input_.dtype, np.floating) else np.float64
+        made = type(self).init(input_.shape[2], self.neurons, np.random.default_rng(self.seed))
+        self.params = [p.astype(dtype) for p in made]
+
+    def forward(self, input_, inference=False):
+        if self.first:
+            self._setup_layer(input_)
+            self.first = False
+        self.input_ = input_
+        h0 = np.zeros((input_.shape[0], self.neurons), dtype=self.params[0].dtype)
+        self.output, self._cache = type(self).forward_fn(input_, h0, *self.params)
+        return self.output
+
+    def backward(self, output_grad):
+        check_same_shape(output_grad, self.output, f"{type(self).__name__} output_grad")
+        dx, _, *self.param_grads = type(self).backward_fn(output_grad, self._cache)
+        return dx
+
+
+class LSTMLayer(_RecurrentLayer):
+    """params [Wx (D, 4H), Wh (H, 4H), b (4H,)], the forget gate's bias at 1."""
+    init, forward_fn, backward_fn = staticmethod(lstm_init), staticmethod(lstm_forward), staticmethod(lstm_backward)
+
+
+class GRULayer(_RecurrentLayer):
+    """params [Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)]."""
+    init, forward_fn, backward_fn = staticmethod(gru_init), staticmethod(gru_forward), staticmethod(gru_backward)
+
+
+def _char_model(params, inputs, targets, run, backward):
+    """The character model around any cell: `run(x)` gives (h, state, cache), `backward(dh, cache)`
+    the cell's weight gradients (a dict) and dx."""
+    x, embed_cache = embedding_forward(inputs, params["W_embed"])
+    h, state, cell_cache = run(x)
+    scores, affine_cache = temporal_affine_forward(h, params["W_out"], params["b_out"])
+    loss, dscores = temporal_softmax_loss(scores, targets)
+    dh, dW_out, db_out = temporal_affine_backward(dscores, affine_cache)
+    dx, cell_grads = backward(dh, cell_cache)
+    grads = {"W_embed": embedding_backward(dx, embed_cache), **cell_grads, "W_out": dW_out, "b_out": db_out}
+    return loss, grads, state
+
+
+def char_lstm_loss(params, inputs, targets, state):
+    """(loss, grads, (h_last, c_last)) of the character model with an LSTM, from state = (h0, c0)."""
+    def run(x):
+        h, c_last, cache = lstm_with_state(x, state[0], state[1], params["Wx"], params["Wh"], params["b"])
+        return h, (h[:, -1].copy(), c_last), cache
+
+    def backward(dh, cache):
+        dx, _, dWx, dWh, db = lstm_backward(dh, cache)
+        return dx, {"Wx": dWx, "Wh": dWh, "b": db}
+    return _char_model(params, inputs, targets, run, backward)
+
+
+def char_gru_loss(params, inputs, targets, h0):
+    """(loss, grads, h_last) of the character model with a GRU, from h0."""
+    def run(x):
+        h, cache = gru_forward(x, h0, params["Wx"], params["Wh"], params["bx"], params["bh"])
+        return h, h[:, -1].copy(), cache
+
+    def backward(dh, cache):
+        dx, _, dWx, dWh, dbx, dbh = gru_backward(dh, cache)
+        return dx, {"Wx": dWx, "Wh": dWh, "bx": dbx, "bh": dbh}
+    return _char_model(params, inputs, targets, run, backward)
