@@ -22,13 +22,15 @@ RNN, dense layer, mean softmax cross-entropy) and a PyTorch twin (``nn.Embedding
 ``nn.RNN`` with tanh, ``nn.Linear``) train side by side, their epochs alternating. The same
 on both sides: the initial weights (copied from ours; nn.RNN's second bias is held at zero
 and frozen, since it would otherwise take a second step of the same gradient), the batches,
-the loss, the update (plain SGD at a constant rate after clipping the gradients to a global
-norm, ``clip_by_global_norm``'s rule written out for PyTorch: ``clip_grad_norm_`` adds 1e-6
-to the norm) and float64, so that the noise floor is one float64 ulp. Batches are truncated backpropagation through time over consecutive chunks: the
-training text is cut into N parallel streams, each read T characters at a time, and the
-hidden state carried from one chunk to the next (notebook 10's ``stream_batches``, as karpathy's
-min-char-rnn and d2l's sequential partitioning do); each epoch starts the streams from zeros. Validation is the
-mean loss per character on the held-out play (Julius Caesar), read the same way.
+the loss, the update (plain SGD, the rate falling linearly to a tenth over the epochs as in
+notebook 10, after clipping the gradients to a global norm, ``clip_by_global_norm``'s rule
+written out for PyTorch: ``clip_grad_norm_`` adds 1e-6 to the norm) and float64, so that the
+noise floor is one float64 ulp. Batches are truncated backpropagation through time over
+consecutive chunks: the training text is cut into N parallel streams, each read T characters
+at a time, and the hidden state carried from one chunk to the next (notebook 10's
+``stream_batches``, as karpathy's min-char-rnn and d2l's sequential partitioning do); each
+epoch starts the streams from zeros. Validation is the mean loss per character on the
+held-out play (Julius Caesar), read the same way.
 
 Training is chaotic: a rounding difference grows until the two runs are, in effect, two
 samples of the same training process (``bench.mlp_ablation`` measured this). A third side,
@@ -294,13 +296,21 @@ class CharRun:
         return min(self.valid["ours"]) / math.log(2)
 
 
+def learning_rates(lr: float, epochs: int) -> np.ndarray:
+    """Notebook 10's schedule: from lr down to lr / 10, linearly, one rate per epoch."""
+    return np.linspace(lr, lr / 10, epochs)
+
+
 def train_side_by_side(sides: dict, train, valid, epochs: int) -> CharRun:
-    """Every side trains `epochs` epochs, alternating who goes first; after each epoch every
-    side is validated and one line printed."""
+    """Every side trains `epochs` epochs at the rates of learning_rates (from the sides' own lr),
+    alternating who goes first; after each epoch every side is validated and one line printed."""
     run = CharRun({name: [] for name in sides}, {name: [] for name in sides})
+    rates = learning_rates(next(iter(sides.values())).lr, epochs)
     for side in sides.values():                      # warm up: PyTorch's first calls
         side.validation_loss(valid[:1])
     for epoch in range(1, epochs + 1):
+        for side in sides.values():
+            side.lr = float(rates[epoch - 1])
         for name in list(sides) if epoch % 2 else list(sides)[::-1]:
             started = time.perf_counter()
             sides[name].train_epoch(train)
@@ -337,7 +347,7 @@ def main(argv=None) -> None:
     parser.add_argument("--embed", type=int, default=EMBED)
     parser.add_argument("--batch", type=int, default=BATCH, help="parallel streams")
     parser.add_argument("--steps", type=int, default=STEPS, help="characters per chunk")
-    parser.add_argument("--lr", type=float, default=LR)
+    parser.add_argument("--lr", type=float, default=LR, help="the first epoch's rate; it falls linearly to a tenth")
     parser.add_argument("--clip", type=float, default=CLIP, help="global gradient norm limit")
     args = parser.parse_args(argv)
 
@@ -362,7 +372,7 @@ def main(argv=None) -> None:
     train_ids, valid_ids = text.encode(text.train[:chars]), text.encode(text.valid[:valid_chars])
     train, valid = (stream_batches(ids, args.batch, args.steps) for ids in (train_ids, valid_ids))
     print(f"\nCharacter model: CharRNN(vocab {len(text.vocab)}, embed {args.embed}, hidden {args.hidden}), float64;"
-          f" SGD lr {args.lr}, global-norm clip {args.clip}; {args.batch} streams x {args.steps} steps;"
+          f" SGD lr {args.lr} falling to {args.lr / 10:g} (notebook 10's schedule), global-norm clip {args.clip}; {args.batch} streams x {args.steps} steps;"
           f" {len(train_ids):,} training characters ({len(train)} batches an epoch), {len(valid_ids):,} validation")
     print("s = seconds per training epoch; validation loss in nats/char; gap = ours - PyTorch;"
           " floor = PyTorch+1ulp - PyTorch")
