@@ -97,6 +97,27 @@ def lstm_step_backward(dh, dc, cache):
     return np.dot(da, Wx.T), np.dot(da, Wh.T), f * dc_total, np.dot(x.T, da), np.dot(h_prev.T, da), np.sum(da, axis=0)
 '''
 
+_LSTM_FLOAT32 = '''
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    dtype = np.result_type(x, h_prev, c_prev, Wx, Wh, b)       # float32 in, float32 all the way
+    H = h_prev.shape[1]
+    a = x @ Wx + h_prev @ Wh + b
+
+    def gate(block):
+        return (1 / (1 + np.exp(-np.clip(block, -60, 60)))).astype(dtype)
+    i, f, o, g = gate(a[:, :H]), gate(a[:, H:2 * H]), gate(a[:, 3 * H:]), np.tanh(a[:, 2 * H:3 * H]).astype(dtype)
+    c = (f * c_prev + i * g).astype(dtype)
+    return (o * np.tanh(c)).astype(dtype), c, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, c)
+
+
+def lstm_step_backward(dh, dc, cache):
+    x, h_prev, c_prev, Wx, Wh, i, f, g, o, c = cache
+    tanh_c = np.tanh(c)
+    dc = dc + dh * o * (1 - tanh_c ** 2)
+    da = np.hstack([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)])
+    return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+'''
+
 _LSTM_LISTS = '''
 def lstm_forward(x, h0, c0, Wx, Wh, b):
     states, caches = [], []
@@ -248,6 +269,8 @@ def char_gru_loss(params, inputs, targets, h0):
 ALTERNATIVES = [
     Alternative("test_lstm_step_forward", "one product per gate instead of one fused product, sigmoid by exp",
                 (Edit("lstm_step", code=_LSTM_GATE_BY_GATE),)),
+    Alternative("test_lstm_step_forward", "float32 kept float32 by casting every result, a clipped exp sigmoid",
+                (Edit("lstm_step", code=_LSTM_FLOAT32),)),
     Alternative("test_lstm_step_backward", "the gate gradients written into blocks of one array, np.dot",
                 (Edit("lstm_step", code=_LSTM_GATE_BY_GATE),)),
     Alternative("test_lstm", "states in lists stacked at the end, a dict for the cache, the bias by concatenation",
