@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
+from tqdm import tqdm
 
 from . import course, inert, intake, judge, registry, review
 from .sandbox import Limits, bwrap_available
@@ -56,7 +57,9 @@ class Outcome:
     message: str = ""
 
 
-def grade_class(submissions, out, settings=Settings(), log=print):
+def grade_class(submissions, out, settings=Settings(), log=print, progress=True):
+    """Grade every submitted notebook; `progress` shows one bar for the class (count, rate, time left),
+    with a line only for a notebook that did not grade, and the score table at the end."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     root = out / "nbgrader"
@@ -90,8 +93,15 @@ def grade_class(submissions, out, settings=Settings(), log=print):
     with Gradebook(db_url) as gb:
         for student in students:
             gb.update_or_create_student(student)
-    done = asyncio.run(_run_all(jobs, settings, lambda job, result, seconds:
-                                outcomes.append(_record(job, result, seconds, log))))
+    bar = tqdm(total=len(jobs), desc="grading", unit="notebook", disable=not progress, file=sys.stderr,
+               dynamic_ncols=True, smoothing=0.1)
+    say = bar.write if progress else log
+
+    def finished(job, result, seconds):
+        outcomes.append(_record(job, result, seconds, say))
+        bar.update(1)
+    done = asyncio.run(_run_all(jobs, settings, finished))
+    bar.close()
     for outcome in outcomes:
         if outcome.status != "graded":
             _record_zero(db_url, outcome, log)
@@ -215,7 +225,8 @@ def _record(job, result, seconds, log):
     except Exception as error:
         outcome.status = "grader-error"
         outcome.message = f"the grades could not be recorded ({type(error).__name__}: {str(error)[:500]})"
-    log(f"  {intake.shown(job['student']):<24} {job['assignment']:<22} {outcome.status:<12} {seconds:5.1f} s")
+    if outcome.status != "graded":
+        log(f"  {intake.shown(job['student']):<24} {job['assignment']:<22} {outcome.status:<12} {seconds:5.1f} s")
     return outcome
 
 

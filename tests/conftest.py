@@ -30,7 +30,7 @@ def grade_cases(tmp_path_factory, sandbox, names):
             path.write_text(content)
     settings = Settings(jobs=max(2, os.cpu_count() or 2), limits=TEST_LIMITS, sandbox=sandbox,
                         unsafe=sandbox == "guard-only")
-    grade_class(root / "submitted", root / "out", settings, log=lambda *a: None)
+    grade_class(root / "submitted", root / "out", settings, log=lambda *a: None, progress=False)
     return GradedClass(root / "out")
 
 

@@ -1,5 +1,6 @@
 """The instructor's commands, run as they are typed."""
 import csv
+import re
 import subprocess
 import sys
 import zipfile
@@ -7,7 +8,7 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder import casebook, course, submissions
+from autograder import casebook, course, registry, submissions
 
 from grading_cases import graded_notebooks
 
@@ -40,11 +41,11 @@ def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     done = run("grade", "--demo", "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
-    return out, done.stdout
+    return out, done.stdout, done.stderr
 
 
 def test_demo_grades_the_sample_class(demo):
-    out, printed = demo
+    out, printed, _ = demo
     scores = totals(read_grades(out))
     for name in NAMES:
         got, top = scores[("perfect_student", name)]
@@ -59,8 +60,17 @@ def test_demo_grades_the_sample_class(demo):
             assert feedback.exists() and "Score" in feedback.read_text()
 
 
+def test_demo_shows_one_progress_bar_for_the_class(demo):
+    """A bar with the count, the rate and the time left, in place of a line per notebook."""
+    _, printed, bar = demo
+    count = 4 * len(registry.names())         # the demo's four students hand in every notebook
+    assert f"{count}/{count}" in bar and ("notebook/s" in bar or "s/notebook" in bar), bar[-500:]
+    assert "100%" in bar
+    assert not re.search(r"^ +\S+ +\d\d_\w+ +graded +[\d.]+ s$", printed, re.M), "a line per graded notebook"
+
+
 def test_feedback_explains_lost_points_without_revealing_hidden_tests(demo):
-    out, _ = demo
+    out, _, _ = demo
     text = (out / "feedback" / "mistaken_student" / f"{NAMES[0]}.html").read_text()
     assert "hidden test failed" in text.lower() or "visible test failed" in text.lower()
     assert "BEGIN HIDDEN TESTS" not in text and "autograder.reference" not in text
