@@ -216,7 +216,7 @@ def returns(value):
     (lambda *a: rnn_forward(*a)[0], rnn_backward, "rnn_forward", "returned ndarray, not the pair (h, caches)"),
     (lambda *a: (rnn_forward(*a)[0][:, -1], rnn_forward(*a)[1]), rnn_backward, "rnn_forward",
      "returned h of shape (8, 32) for 8 sequences of 10 steps and hidden size 32, not (8, 10, 32)"),
-    (lambda *a: ("h", []), rnn_backward, "rnn_forward", "returned a h of type str, not an array"),
+    (lambda *a: ("h", []), rnn_backward, "rnn_forward", "returned h of type str, not an array"),
     (rnn_forward, lambda d, c: rnn_backward(d, c)[:4], "rnn_backward",
      "returned 4 values, not the five gradients (dx, dh0, dWx, dWh, db)"),
     (rnn_forward, lambda d, c: rnn_backward(d, c)[0], "rnn_backward",

@@ -7,6 +7,7 @@ the exercise, and every way that call can fail (no answer yet, an error, a
 result of the wrong kind) becomes one sentence that names the exercise,
 shown where the picture would be.
 """
+import numpy as np
 
 
 class AnswerNeeded(Exception):
@@ -42,6 +43,22 @@ class Answer:
         if self.returns and result is None:
             raise self.wrong("returned None: did you forget a `return`?")
         return result
+
+    def array(self, what, value, shape, context, where=""):
+        """value as a float array of `shape` with finite numbers, or the error that says why it is not one.
+
+        `what` names the value ("h", "dx"), `context` says what the shape follows from
+        ("x of shape (8, 10, 32)"), `where` where in the run it came from, if anywhere.
+        """
+        try:
+            value = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise self.wrong(f"returned {what} of type {type(value).__name__}, not an array") from None
+        if value.shape != shape:
+            raise self.wrong(f"returned {what} of shape {value.shape} for {context}, not {shape}")
+        if not np.all(np.isfinite(value)):
+            raise self.wrong(f"returned {what} with inf or nan in it" + (f" {where}" if where else ""))
+        return value
 
     def wrong(self, problem):
         """The error to raise when the result is unusable; `problem` says how, e.g. "returned a list"."""

@@ -94,20 +94,6 @@ def _shown(char):
     return SHOWN_AS.get(char, char)
 
 
-def _array(answer, what, value, shape, where):
-    """value as a float array of the given shape with finite numbers, or the sentence that says why not."""
-    try:
-        value = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise answer.wrong(f"returned {what} of type {type(value).__name__}, not an array") from None
-    if value.shape != shape:
-        raise answer.wrong(f"returned {what} of shape {value.shape} for a batch of 1 and hidden size "
-                           f"{shape[1]}, not {shape}")
-    if not np.all(np.isfinite(value)):
-        raise answer.wrong(f"returned {what} with inf or nan in it {where}")
-    return value
-
-
 def _close(got, expected):
     """Equal up to float32 rounding."""
     return np.allclose(got, expected, rtol=1e-4, atol=1e-5)
@@ -119,7 +105,8 @@ def _checked(lstm_step, result, c_prev, shape, where):
         kind = f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
         raise lstm_step.wrong(f"returned {kind}, not the three values (h, c, cache)")
     h, c, cache = result
-    h, c = _array(lstm_step, "h", h, shape, where), _array(lstm_step, "c", c, shape, where)
+    batch = f"a batch of 1 and hidden size {shape[1]}"
+    h, c = lstm_step.array("h", h, shape, batch, where), lstm_step.array("c", c, shape, batch, where)
     if not isinstance(cache, (tuple, list)) or len(cache) != len(CACHE_FIELDS):
         kind = f"{len(cache)} values" if isinstance(cache, (tuple, list)) else type(cache).__name__
         raise lstm_step.wrong(f"returned a cache of {kind}, not the tuple ({', '.join(CACHE_FIELDS)}) that "
@@ -127,7 +114,7 @@ def _checked(lstm_step, result, c_prev, shape, where):
     gates = {}
     for name in ("i", "f", "g", "o"):
         index = CACHE_FIELDS.index(name)
-        value = _array(lstm_step, f"a cache whose {name} (cache[{index}])", cache[index], shape, where)
+        value = lstm_step.array(f"a cache whose {name} (cache[{index}])", cache[index], shape, batch, where)
         low, squash = (-1, "tanh") if name == "g" else (0, "sigmoid")
         if value.min() < low or value.max() > 1:
             outside = value.min() if value.min() < low else value.max()

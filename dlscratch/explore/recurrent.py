@@ -75,19 +75,6 @@ def power_of_ten(value, _=None):
     return "10" + str(round(np.log10(value))).translate(SUPERSCRIPTS) if value > 0 else ""
 
 
-def _array(answer, name, value, shape, meaning):
-    """value as a float array of the given shape, or the sentence that says why it is not one."""
-    try:
-        value = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise answer.wrong(f"returned a {name} of type {type(value).__name__}, not an array") from None
-    if value.shape != shape:
-        raise answer.wrong(f"returned {name} of shape {value.shape} for {meaning}, not {shape}")
-    if not np.all(np.isfinite(value)):
-        raise answer.wrong(f"returned {name} with inf or nan in it")
-    return value
-
-
 def gradient_norms(rnn_forward, rnn_backward, rho, steps, nonlinearity, seed=0):
     """(norms, h): ||dx_t|| for k = T-1-t = 0 .. T-1 from the student's functions, and their hidden states.
 
@@ -99,13 +86,13 @@ def gradient_norms(rnn_forward, rnn_backward, rho, steps, nonlinearity, seed=0):
     forward = rnn_forward(x, h0, wx, wh, b)
     if not isinstance(forward, (tuple, list)) or len(forward) != 2:
         raise rnn_forward.wrong(f"returned {type(forward).__name__}, not the pair (h, caches)")
-    h = _array(rnn_forward, "h", forward[0], (sequences, steps, hidden),
-               f"{sequences} sequences of {steps} steps and hidden size {hidden}")
+    h = rnn_forward.array("h", forward[0], (sequences, steps, hidden),
+                          f"{sequences} sequences of {steps} steps and hidden size {hidden}")
     grads = rnn_backward(dh_all, forward[1])
     if not isinstance(grads, (tuple, list)) or len(grads) != 5:
         kind = f"{len(grads)} values" if isinstance(grads, (tuple, list)) else type(grads).__name__
         raise rnn_backward.wrong(f"returned {kind}, not the five gradients (dx, dh0, dWx, dWh, db)")
-    dx = _array(rnn_backward, "dx", grads[0], x.shape, f"x of shape {x.shape}")
+    dx = rnn_backward.array("dx", grads[0], x.shape, f"x of shape {x.shape}")
     return np.sqrt(np.sum(dx * dx, axis=(0, 2)))[::-1], h
 
 
