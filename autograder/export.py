@@ -8,10 +8,10 @@ student guide. Solutions, hidden tests, the reference package and the
 grading tools stay behind. Push DIR to its own repository and point Binder
 at it.
 
-With --through NN only notebooks 01..NN go out, and the helper package
-without the modules that later notebooks publish (they hold answers of
-earlier ones; see autograder/registry.py): release a notebook when the one
-before it is due.
+With --through NN only notebooks 01..NN go out: release a notebook when the
+one before it is due. A module that holds answers of an earlier notebook
+sits in the folders of the notebooks that publish and use it (see
+autograder/published), so it goes out with them and not before.
 """
 import re
 import shutil
@@ -42,9 +42,6 @@ def export_student(target, through=None):
     for folder in (target / "course").iterdir():
         if folder.is_dir() and folder.name not in released:
             shutil.rmtree(folder)
-    for module in registry.unpublished_after(through):
-        path = target.joinpath(*module.split("."))
-        shutil.rmtree(path) if path.is_dir() else path.with_suffix(".py").unlink()
     (target / "README.md").write_text(student_readme())
     (target / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\n.ipynb_checkpoints/\n")
     return target

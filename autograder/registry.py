@@ -23,18 +23,18 @@ class Notebook:
     casebook: str           # its module in autograder.casebook: mutants, alternatives, hard-coding
     denied: tuple = ()      # more modules its graded answers may not import (they would do the work)
     stand_ins: tuple = ()   # modules of autograder.stand_ins its hidden tests install in the kernel
-    publishes: tuple = ()   # visible modules students get from this notebook on (earlier answers)
+    publishes: tuple = ()   # modules of autograder/published (earlier answers) beside this notebook and later ones
     switched_off: tuple = ()  # library functions (dotted names) that would do an exercise's work, replaced while grading
 
 
 NOTEBOOKS = (
     Notebook("01_derivatives", "derivatives", "derivatives"),
-    Notebook("02_chain_rule", "chain_rule", "chain_rule", publishes=("dlscratch.gradcheck",)),
+    Notebook("02_chain_rule", "chain_rule", "chain_rule", publishes=("gradcheck",)),
     Notebook("03_tensors", "tensors", "tensors"),
     Notebook("04_linear_regression", "linear_regression", "linear_regression"),
     Notebook("05_neural_network", "neural_network", "neural_network"),
     Notebook("06_building_blocks", "building_blocks", "building_blocks", stand_ins=("building_blocks",)),
-    Notebook("07_training_better", "training", "training", publishes=("dlscratch.framework",)),
+    Notebook("07_training_better", "training", "training", publishes=("framework",)),
     # An autodiff library would be the whole answer: torch, jax and tensorflow are denied everywhere, autograd here.
     Notebook("08_autodiff", "autodiff", "autodiff", denied=("torch", "jax", "autograd", "tensorflow"),
              stand_ins=("autodiff",)),
@@ -48,8 +48,8 @@ NOTEBOOKS = (
                            "numpy._core.multiarray.correlate2", "numpy._core._multiarray_umath.correlate",
                            "numpy._core._multiarray_umath.correlate2")),
     Notebook("10_recurrent_networks", "recurrent", "recurrent"),
-    # Notebook 10's answers reach students with this notebook, which imports them (dlscratch.sequences).
-    Notebook("11_lstm_gru", "gated", "gated", publishes=("dlscratch.sequences",)),
+    # Notebook 10's answers reach students with this notebook, which imports them (sequences.py).
+    Notebook("11_lstm_gru", "gated", "gated", publishes=("sequences",)),
 )
 BY_NAME = {notebook.name: notebook for notebook in NOTEBOOKS}
 
@@ -78,12 +78,6 @@ def denied_while_grading(name):
 
 
 def published_through(name):
-    """Visible modules that students hold once notebook `name` is released."""
+    """Modules of autograder/published that sit beside notebook `name`: those published by it or before it."""
     position = names().index(name)
     return tuple(module for notebook in NOTEBOOKS[:position + 1] for module in notebook.publishes)
-
-
-def unpublished_after(name):
-    """Visible modules held back from students who have notebooks up to `name`."""
-    position = names().index(name)
-    return tuple(module for notebook in NOTEBOOKS[position + 1:] for module in notebook.publishes)

@@ -8,7 +8,7 @@ One network, three implementations, trained side by side in this process:
   - ``engine``: the reference autodiff engine (autograder/reference/autodiff.py),
     its MLP with softmax_cross_entropy and SGD, gradients from ``backward``;
   - ``hand-written``: notebook 07's network on notebook 06's framework
-    (dlscratch.framework with autograder.reference.training's loss), every
+    (autograder.published.framework with autograder.reference.training's loss), every
     backward rule written by hand;
   - ``PyTorch``: the same model in torch (CPU), torch.optim.SGD.
 The network is 784-89-10 with tanh, softmax cross-entropy, plain SGD at 0.1,
@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_limits
 from autograder.reference import autodiff as ad
 from autograder.reference.training import SoftmaxCrossEntropy, glorot_std
 from dlscratch.data import DataError, flatten_images, load_images, one_hot, standardise
-from dlscratch.framework import SGD, Dense, Linear, NeuralNetwork, Tanh
+from autograder.published.framework import SGD, Dense, Linear, NeuralNetwork, Tanh
 
 try:
     import torch

@@ -67,7 +67,7 @@ from autograder.reference.cnn import (
 from autograder.reference.training import accuracy
 from bench import mlp_ablation as ablation
 from dlscratch.data import DataError
-from dlscratch.framework import Dense, Linear, NeuralNetwork
+from autograder.published.framework import Dense, Linear, NeuralNetwork
 
 SEED = ablation.SEED  # the initial weights and every epoch's shuffle
 BATCH_SIZE = 64

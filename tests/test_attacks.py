@@ -135,7 +135,7 @@ def test_an_unreadable_notebook_is_not_quoted_back(graded):
 
 
 def test_a_module_published_later_cannot_be_read_earlier(graded):
-    """dlscratch.framework holds notebook 06's answers: while 06 is graded it is neither importable nor readable."""
+    """autograder.published.framework holds notebook 06's answers: while 06 is graded it is neither importable nor readable."""
     if "06_building_blocks" not in graded_notebooks():
         pytest.skip("06_building_blocks is not graded in this run")
     lines = printed(graded_notebook(graded, "read a module that a later notebook publishes", "06_building_blocks"))

@@ -18,7 +18,7 @@ from autograder.reference import tensors as ref_tensors
 from autograder.reference import training as ref_training
 from dlscratch.explore import chain_rule, convolution, derivatives, gradient_descent, neural_network, tensors, training
 from dlscratch.explore.answers import Answer, AnswerNeeded
-from dlscratch.gradcheck import numerical_derivative
+from autograder.published.gradcheck import numerical_derivative
 from dlscratch.plotting import coalesced
 
 PNG = b"\x89PNG\r\n\x1a\n"

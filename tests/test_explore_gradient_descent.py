@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from dlscratch.explore import gradient_descent as gd
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.gradcheck import numerical_gradient
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

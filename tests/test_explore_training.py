@@ -5,7 +5,7 @@ import pytest
 from autograder.reference.training import lr_schedule
 from dlscratch.explore import training as tr
 from dlscratch.explore.answers import Answer, AnswerNeeded
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.gradcheck import numerical_gradient
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

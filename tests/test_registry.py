@@ -19,8 +19,7 @@ def test_a_notebook_has_its_reference_casebook_and_stand_ins(notebook):
     for module in notebook.stand_ins:
         importlib.import_module(f"autograder.stand_ins.{module}")
     for module in notebook.publishes:
-        assert module.startswith("dlscratch."), f"{module}: only the helper package is published"
-        importlib.import_module(module)
+        importlib.import_module(f"autograder.published.{module}")
     assert (course.COURSE / notebook.name / f"{notebook.name}.ipynb").exists(), "release it: python -m autograder release"
     exercises = [c.metadata.nbgrader["grade_id"] for c in submissions.release_notebook(notebook.name).cells
                  if c.metadata.get("nbgrader", {}).get("grade")]
@@ -65,3 +64,17 @@ def test_cells_skipped_while_grading_are_locked(notebook):
     tagged = [c for c in cells if runner.SKIP_TAG in c.metadata.get("tags", [])]
     loose = [c.id for c in tagged if not c.metadata.get("nbgrader", {}).get("locked")]
     assert not loose, f"{notebook.name}: cells tagged {runner.SKIP_TAG} but not locked: {loose}"
+
+
+@pytest.mark.parametrize("notebook", registry.NOTEBOOKS, ids=lambda n: n.name)
+def test_a_published_module_sits_beside_its_notebook_and_later_ones_only(notebook):
+    """solutions/NN links to the one copy of each module published by NN or earlier, and holds no other .py file."""
+    folder = course.SOLUTIONS / notebook.name
+    expected = {f"{module}.py" for module in registry.published_through(notebook.name)}
+    assert {path.name for path in folder.glob("*.py")} == expected, \
+        f"{folder} should link exactly {sorted(expected)}, the modules published by {notebook.name} or earlier"
+    for name in expected:
+        link = folder / name
+        assert link.is_symlink() and link.resolve() == course.REPO / "autograder" / "published" / name, \
+            f"{link} should be a link to autograder/published/{name}, the one copy"
+

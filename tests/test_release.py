@@ -123,7 +123,7 @@ def test_student_repository_export_leaks_nothing(tmp_path):
     assert "Student guide" in (target / "README.md").read_text()
 
 
-@pytest.mark.parametrize("through", ["01", "06_building_blocks", "07"])
+@pytest.mark.parametrize("through", ["01", "06_building_blocks", "07", "10", "11"])
 def test_export_through_a_notebook_publishes_it_and_what_it_brings(tmp_path, through):
     from autograder.export import export_student, notebook_named
 
@@ -131,10 +131,12 @@ def test_export_through_a_notebook_publishes_it_and_what_it_brings(tmp_path, thr
     target = export_student(tmp_path / "students", through=through)
     released = registry.names()[:registry.names().index(name) + 1]
     assert sorted(p.name for p in (target / "course").iterdir()) == released
-    for notebook in registry.NOTEBOOKS:
-        for module in notebook.publishes:
-            path = target.joinpath(*module.split(".")).with_suffix(".py")
-            assert path.exists() == (notebook.name in released), (module, through)
+    for folder in released:  # each released notebook has beside it the modules published by it or earlier
+        assert {p.name for p in (target / "course" / folder).glob("*.py")} \
+            == {f"{module}.py" for module in registry.published_through(folder)}, folder
+    published = {f"{module}.py" for notebook in registry.NOTEBOOKS for module in notebook.publishes}
+    elsewhere = [p for p in target.rglob("*.py") if p.name in published and p.parent.parent != target / "course"]
+    assert not elsewhere, f"published modules outside the notebook folders: {elsewhere}"
 
 
 def test_export_through_an_unknown_notebook_is_a_clear_error(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from autograder.judge import LocalBackend, install, use_backend
 from autograder.reference import autodiff as ref
 from autograder.stand_ins import autodiff as stand_ins
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.gradcheck import numerical_gradient
 
 KINDS = stand_ins.functions(ref.Function, ref.Variable)
 

@@ -55,7 +55,7 @@ def softmax(x, axis=1):
     Mutant("test_softmax_cross_entropy_grad", "a numerical gradient of the loss instead of the formula",
            Edit("softmax_cross_entropy_grad", code='''
 def softmax_cross_entropy_grad(prediction, target):
-    from dlscratch.gradcheck import numerical_gradient
+    from gradcheck import numerical_gradient
     return numerical_gradient(lambda z: softmax_cross_entropy(z, target), prediction)
 ''')),
     # momentum_update

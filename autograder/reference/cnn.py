@@ -1,6 +1,6 @@
 """Reference for notebook 09's framework exercises: a CNN built from notebook 06's blocks.
 
-Notebook 06's framework (``dlscratch.framework``) knows operations, layers, a loss and a
+Notebook 06's framework (``autograder.published.framework``) knows operations, layers, a loss and a
 network; a convolutional network needs only new operations and the layers that hold them:
 
     Conv2DOperation   cross-correlation with F filters of shape (C, k, k), stride 1
@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from dlscratch.framework import Dense, Layer, Linear, Loss, NeuralNetwork, Operation, ParamOperation
+from autograder.published.framework import Dense, Layer, Linear, Loss, NeuralNetwork, Operation, ParamOperation
 
 from . import fastconv
 

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.framework import Layer, check_same_shape
-from dlscratch.sequences import (embedding_backward, embedding_forward, temporal_affine_backward,
-                                 temporal_affine_forward, temporal_softmax_loss)
+from autograder.published.framework import Layer, check_same_shape
+from autograder.published.sequences import (embedding_backward, embedding_forward, temporal_affine_backward,
+                                            temporal_affine_forward, temporal_softmax_loss)
 
 from .gated_kernels import lstm_cell_backward
 

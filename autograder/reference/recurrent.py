@@ -1,8 +1,8 @@
 """Reference for notebook 10, recurrent networks.
 
-The answers of notebook 10 are ``dlscratch.sequences``, which students get
-from notebook 11 on: one copy, kept there. While notebook 10 is graded that
-module is hidden from the student's kernel (autograder/registry.py), and the
+The answers of notebook 10 are ``autograder.published.sequences``: one copy,
+which students get as sequences.py beside notebook 11. Notebook 10's folder
+has no copy, its kernel may not import one (autograder/registry.py), and the
 hidden tests compare with it from here; tests/reference/test_recurrent.py
 checks it against numerical gradients and by hand. Conventions:
 
@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.sequences import (char_rnn_loss, clip_by_global_norm, embedding_backward,  # noqa: F401
-                                 embedding_forward, generate, rnn_backward, rnn_forward, rnn_step_backward,
-                                 rnn_step_forward, softmax_with_temperature, stream_batches,
-                                 temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss,
-                                 train_epoch)
+from autograder.published.sequences import (char_rnn_loss, clip_by_global_norm, embedding_backward,  # noqa: F401
+                                            embedding_forward, generate, rnn_backward, rnn_forward, rnn_step_backward,
+                                            rnn_step_forward, softmax_with_temperature, stream_batches,
+                                            temporal_affine_backward, temporal_affine_forward, temporal_softmax_loss,
+                                            train_epoch)
 
 __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",

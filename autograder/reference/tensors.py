@@ -5,7 +5,7 @@ vectorised numpy equivalents, which give the same numbers faster.
 """
 import numpy as np
 
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.gradcheck import numerical_gradient
 
 from .derivatives import sigmoid
 

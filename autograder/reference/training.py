@@ -1,6 +1,6 @@
 """Reference for notebook 07, training better (Weidman, chapter 4).
 
-Five extensions to notebook 06's framework (dlscratch.framework), each one
+Five extensions to notebook 06's framework (autograder.published.framework), each one
 row of Weidman's ablation: a softmax cross-entropy loss for classification,
 momentum, learning-rate decay, Glorot initialisation and dropout. They plug
 into the framework's openings: ``Dense(dropout=Dropout(0.8),
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlscratch.framework import Loss, Operation, Optimizer
+from autograder.published.framework import Loss, Operation, Optimizer
 
 
 def softmax(x: np.ndarray, axis: int = 1) -> np.ndarray:

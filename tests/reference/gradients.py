@@ -5,7 +5,7 @@ element up and down by ``delta``, re-run the forward pass, and divide the
 change in the scalar by 2 * delta. In float64 the error of that estimate is
 about delta**2 (truncation) + 1e-16 / delta (rounding), around 1e-10 here.
 
-The differences themselves come from ``dlscratch.gradcheck.numerical_gradient``,
+The differences themselves come from ``autograder.published.gradcheck.numerical_gradient``,
 the one the students use, so the course has a single implementation of them;
 this module only adapts it to forward passes that read their arrays in place.
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dlscratch.gradcheck import numerical_gradient as gradient_of_loss
+from autograder.published.gradcheck import numerical_gradient as gradient_of_loss
 
 DELTA = 1e-6
 

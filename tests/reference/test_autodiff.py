@@ -1,7 +1,7 @@
 """Tests of autograder/reference/autodiff.py (notebook 08).
 
 Every backward rule is checked against central differences
-(dlscratch.gradcheck) in float64, through L = sum(f(inputs) * G) for a random
+(autograder.published.gradcheck) in float64, through L = sum(f(inputs) * G) for a random
 G, which tests the whole Jacobian, not one row of it. The graph machinery
 (generations, accumulation, releasing gradients, no_grad, create_graph) is
 checked on small expressions whose derivatives are worked out by hand, and the
@@ -15,8 +15,8 @@ import pytest
 
 from autograder.reference import autodiff as ad
 from autograder.reference.training import SoftmaxCrossEntropy, glorot_std, softmax
-from dlscratch.framework import Dense, Linear, NeuralNetwork, Tanh
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.framework import Dense, Linear, NeuralNetwork, Tanh
+from autograder.published.gradcheck import numerical_gradient
 
 RTOL, ATOL = 1e-6, 1e-8
 

@@ -1,4 +1,4 @@
-"""Tests of notebook 06's reference, the framework dlscratch/framework.py (autograder/reference/building_blocks.py).
+"""Tests of notebook 06's reference, the framework autograder/published/framework.py (autograder/reference/building_blocks.py).
 
 Every backward rule is checked against central differences in float64; the
 shape checks, the optimiser, the batching and the trainer's early stopping

@@ -1,7 +1,7 @@
 """Tests of autograder/reference/chain_rule.py (notebook 02).
 
 Every derivative is compared with central differences from
-``dlscratch.gradcheck`` of the module's own forward functions (the
+``autograder.published.gradcheck`` of the module's own forward functions (the
 composition, ``product_sigmoid``, ``neuron_forward``), and with values worked
 out by hand on polynomials where the arithmetic is exact. The neuron also
 runs in float32 against the same computation in float64. A last group shows
@@ -22,7 +22,7 @@ from autograder.reference.chain_rule import (
     product_sigmoid_backward,
 )
 from autograder.reference.derivatives import sigmoid, sigmoid_deriv
-from dlscratch.gradcheck import numerical_derivative, numerical_gradient
+from autograder.published.gradcheck import numerical_derivative, numerical_gradient
 
 # Central differences with the default h = 1e-5 on functions of size O(1)-O(10)
 # on [-1.5, 1.5]: rounding eps * |f| / h is at most ~2e-10 and truncation

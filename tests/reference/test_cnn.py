@@ -29,7 +29,7 @@ from autograder.reference.cnn import (
     glorot_scale,
     he_scale,
 )
-from dlscratch.framework import Dense, Linear, NeuralNetwork
+from autograder.published.framework import Dense, Linear, NeuralNetwork
 
 from .gradients import network_gradients, numerical_gradient, operation_gradients
 

@@ -4,7 +4,7 @@ The oracles come from outside the module: difference quotients of
 polynomials at points where every float operation is exact, closed forms
 (sigmoid(log 3) = 3/4), scipy's ``expit`` for the sigmoid, identities
 (relu(x) = (x + |x|) / 2), and central differences from
-``dlscratch.gradcheck`` for every exact derivative. Each check runs in
+``autograder.published.gradcheck`` for every exact derivative. Each check runs in
 float32 and float64 where the dtype matters, and each tolerance says where
 it comes from.
 """
@@ -24,7 +24,7 @@ from autograder.reference.derivatives import (
     sigmoid_deriv,
     square_deriv,
 )
-from dlscratch.gradcheck import numerical_derivative
+from autograder.published.gradcheck import numerical_derivative
 
 DTYPES = [np.float32, np.float64]
 ALPHAS = [0.01, 0.2, 0.5]

@@ -10,7 +10,7 @@ import pytest
 
 from autograder.reference import linear_regression as ref
 from dlscratch.data import diabetes_split
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.gradcheck import numerical_gradient
 
 RTOL, ATOL = 1e-6, 1e-9
 

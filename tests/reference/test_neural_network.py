@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.reference import neural_network as ref
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.gradcheck import numerical_gradient
 
 RTOL, ATOL = 1e-6, 1e-9
 

@@ -2,14 +2,14 @@
 
 The products and the broadcasting rule are checked against plain loops and
 numpy's own rule; every gradient against the course's numerical gradient
-(dlscratch.gradcheck) in float64; the gradient check against errors worked
+(autograder.published.gradcheck) in float64; the gradient check against errors worked
 out by hand.
 """
 import numpy as np
 import pytest
 
 from autograder.reference import tensors as ref
-from dlscratch.gradcheck import numerical_gradient
+from autograder.published.gradcheck import numerical_gradient
 
 RTOL, ATOL = 1e-6, 1e-9
 

@@ -1,7 +1,8 @@
 """Numerical derivatives, for checking the exact ones you write.
 
 Notebook 01 asks you to build these yourself, so while notebook 01 is graded
-this module is not available to your answers; from notebook 02 on, use it freely.
+this module is not available to your answers; from notebook 02 on it sits beside
+every notebook as gradcheck.py: use it freely.
 """
 import numpy as np
 

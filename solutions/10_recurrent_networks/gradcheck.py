@@ -1,0 +1,1 @@
+../../autograder/published/gradcheck.py
