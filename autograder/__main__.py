@@ -43,7 +43,10 @@ def main(argv=None):
                        help="seconds allowed for one cell or one hidden-test call")
     grade.add_argument("--memory", type=float, default=Limits.memory_bytes / 2**30,
                        help="GiB of memory for one student's kernel")
-    grade.add_argument("--db", default="", help="gradebook URL (default: sqlite file in OUT)")
+    grade.add_argument("--db", default="", help="gradebook URL: sqlite:///PATH (default: OUT/gradebook.db) "
+                       "or postgresql://USER:PASSWORD@HOST:PORT/DATABASE (needs the [cluster] extra)")
+    grade.add_argument("--scheduler", default="", metavar="tcp://HOST:PORT",
+                       help="grade on the workers of this Dask scheduler (needs the [cluster] extra)")
     grade.add_argument("--sandbox", choices=["auto", "bwrap", "guard-only"], default="auto",
                        help="bubblewrap isolation (auto and bwrap: required) or none (guard-only)")
     grade.add_argument("--i-understand-unsafe", action="store_true", dest="unsafe",
@@ -82,7 +85,7 @@ def main(argv=None):
     limits = Limits(memory_bytes=int(args.memory * 2**30), cell_timeout=args.cell_timeout,
                     notebook_timeout=args.timeout)
     settings = Settings(jobs=max(1, args.jobs), limits=limits, db_url=args.db, sandbox=args.sandbox,
-                        unsafe=args.unsafe)
+                        unsafe=args.unsafe, scheduler=args.scheduler)
     _, outcomes = grade_class(submissions, out, settings)
     return 1 if any(o.status == "grader-error" for o in outcomes) else 0
 

@@ -5,7 +5,8 @@
 SUBMISSIONS is a folder (or a .zip of one) laid out as
 STUDENT_ID/NN_topic/NN_topic.ipynb. The result is OUT/grades.csv (one row per
 graded test cell), OUT/feedback/STUDENT_ID/NN_topic.html, and nbgrader's
-gradebook OUT/gradebook.db with the autograded notebooks beside it.
+gradebook OUT/gradebook.db (or on a PostgreSQL server: see gradebook.py) with
+the autograded notebooks beside it.
 
 Each notebook is graded by its own worker process (see worker.py) with time
 and memory limits; this process is the only one that writes the gradebook.
@@ -29,7 +30,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 from tqdm import tqdm
 
-from . import course, inert, intake, judge, registry, review
+from . import cluster, course, gradebook, inert, intake, judge, registry, review
 from .sandbox import Limits, bwrap_available
 
 # nbgrader's own submission code trips a harmless SQLAlchemy autoflush warning
@@ -46,6 +47,7 @@ class Settings:
     db_url: str = ""               # default: sqlite file in OUT
     sandbox: str = "auto"          # "auto"/"bwrap" (bubblewrap, required) or "guard-only" (needs `unsafe`)
     unsafe: bool = False           # the instructor accepts grading without bubblewrap
+    scheduler: str = ""            # a Dask scheduler's address: grade on its workers (see cluster.py)
 
 
 @dataclass
@@ -63,8 +65,10 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     root = out / "nbgrader"
-    db_url = settings.db_url or f"sqlite:///{out / 'gradebook.db'}"
+    db_url = gradebook.database_url(settings.db_url, out)
+    gradebook.check_reachable(db_url)
     use_bwrap = decide_sandbox(settings.sandbox, settings.unsafe, log)
+    client = cluster.connect(settings.scheduler, log) if settings.scheduler else None
 
     review.write_config(out, root, db_url)
     names = registry.names()
@@ -88,7 +92,8 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
                 outcomes.append(Outcome(student, name, "missing", message=f"{name}.ipynb was not submitted"))
 
     started = time.monotonic()
-    log(f"Grading {len(jobs)} notebooks of {len(students)} students with {settings.jobs} parallel workers "
+    workers = f"the cluster's workers" if client else f"{settings.jobs} parallel workers"
+    log(f"Grading {len(jobs)} notebooks of {len(students)} students with {workers} "
         f"({'bubblewrap sandbox' if use_bwrap else 'in-kernel guard only, NOT a security boundary'}) ...")
     with Gradebook(db_url) as gb:
         for student in students:
@@ -100,7 +105,11 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
     def finished(job, result, seconds):
         outcomes.append(_record(job, result, seconds, say))
         bar.update(1)
-    done = asyncio.run(_run_all(jobs, settings, finished))
+    if client:
+        done = cluster.run(client, jobs, db_url, root, finished)
+        client.close()
+    else:
+        done = asyncio.run(_run_all(jobs, settings, finished))
     bar.close()
     for outcome in outcomes:
         if outcome.status != "graded":
@@ -111,6 +120,12 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
     rows = _export_grades(db_url, students, names, out / "grades.csv")
     (out / "outcomes.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
     log(score_table(rows, students, names))
+    kept = [m for m in gradebook.manual_scores(db_url) if m.student in students]
+    if kept:
+        log(f"Kept {len(kept)} score(s) set by hand in the formgrader (flagged there for review):")
+        for m in kept:
+            log(f"  {intake.shown(m.student)}/{m.notebook}/{m.exercise}: {m.manual:g} by hand, "
+                f"{m.automatic:g} from this grading")
     log(f"Graded {done} notebooks in {elapsed:.1f} s. Grades: {out / 'grades.csv'}; "
         f"feedback: {out / 'feedback'}")
     for student, message in found.refused.items():

@@ -16,6 +16,9 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "course"
 # The instructor's gradebook lives outside git (see .gitignore); grading runs use their own.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(repo, "grading", "gradebook.db")
+# The course every gradebook row belongs to: nbgrader's Gradebook default, which it creates. With nbgrader's
+# empty default no course row is made, which SQLite lets pass and PostgreSQL's foreign keys refuse.
+c.CourseDirectory.course_id = "default_course"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg-info"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -23,7 +23,8 @@ def write_config(out, root, db_url):
         "# (python -m autograder review THIS_FOLDER), reads the graded class through it.\n"
         "c = get_config()  # noqa: F821\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
-        f"c.CourseDirectory.db_url = {db_url!r}\n")
+        f"c.CourseDirectory.db_url = {db_url!r}\n"
+        'c.CourseDirectory.course_id = "default_course"  # as autograder/nbgrader_config.py\n')
 
 
 def review(out, jupyter_args=()):
