@@ -57,6 +57,8 @@ class Outcome:
     status: str                     # graded, missing, refused, unreadable, grader-error
     seconds: float = 0.0
     message: str = ""
+    timings: dict = field(default_factory=dict)   # where a graded notebook's time went (runner.run)
+    peak_mb: float = 0.0                          # its worker's peak memory
 
 
 def grade_class(submissions, out, settings=Settings(), log=print, progress=True):
@@ -231,7 +233,8 @@ def _record(job, result, seconds, log):
     A notebook that cannot be recorded becomes a grader error for that student alone.
     """
     outcome = Outcome(job["student"], job["assignment"], result.get("status", "grader-error"), round(seconds, 2),
-                      result.get("message", ""))
+                      result.get("message", ""), {k: round(v, 3) for k, v in result.get("timings", {}).items()},
+                      result.get("worker_peak_mb", 0.0))
     try:
         with Gradebook(job["db_url"]) as gb:
             gb.update_or_create_submission(job["assignment"], job["student"])

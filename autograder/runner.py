@@ -339,12 +339,17 @@ class LogTail:
         return self.data.decode("utf-8", "replace")
 
 
-async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook=""):
+async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook="", timings=None):
     """Execute and judge `nb` in place; return a CellResult per autograded test cell.
 
     `skip_ids` are grade ids of locked cells not run while grading (widgets,
     long demonstrations); `student` and `notebook` seed the hidden tests.
+    `timings`, a dict, receives the seconds spent starting the sandboxed
+    kernel, running the notebook's cells and running the hidden tests.
     """
+    timings = {} if timings is None else timings
+    timings.update({"kernel start": 0.0, "cells": 0.0, "hidden tests": 0.0})
+    began = time.monotonic()
     limits = sandbox.limits
     deadline = time.monotonic() + limits.notebook_timeout
     tests = {}
@@ -368,6 +373,7 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook="
         async with client.async_setup_kernel(env=sandbox.environment(), cwd=sandbox.notebook_dir.as_posix(),
                                              stdout=log.write_end, stderr=log.write_end, cleanup_kc=True):
             log.close_write_end()
+            timings["kernel start"] = time.monotonic() - began
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -379,11 +385,15 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook="
                     session.gone = (f"Your notebook has more than {limits.max_cells} code cells; "
                                     "grading stopped there.")
                 if not session.gone:
+                    began = time.monotonic()
                     await execute_cell(client, session, cell, index)
+                    timings["cells"] += time.monotonic() - began
                     ran += 1
                 if grade_id in tests:
                     seed = judge.seed_for(student, notebook, grade_id)
+                    began = time.monotonic()
                     results.append(await judge_cell(session, cell, tests[grade_id], hidden_ran, seed))
+                    timings["hidden tests"] += time.monotonic() - began
                     hidden_ran = hidden_ran or bool(tests[grade_id].strip())
                 elif hidden_ran:
                     cell.outputs = [_note(WITHHELD)]

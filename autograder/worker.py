@@ -15,6 +15,7 @@ import json
 import resource
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -84,12 +85,14 @@ def grade(job):
         for extra in Path(job["release"]).parent.iterdir():  # data files shipped with the notebook
             if extra.is_file() and extra.suffix != ".ipynb":
                 (sandbox.notebook_dir / extra.name).write_bytes(extra.read_bytes())
+        timings = {}
         try:
-            results = asyncio.run(runner.run(nb, sandbox, skipped_ids(release_nb), job["student"], job["notebook"]))
+            results = asyncio.run(runner.run(nb, sandbox, skipped_ids(release_nb), job["student"], job["notebook"],
+                                             timings))
         finally:
             stop_leftover_children()
     nbformat.write(inert.make_inert(nb, release_nb), job["graded"])
-    return {"status": "graded", "cells": [r.__dict__ for r in results]}
+    return {"status": "graded", "cells": [r.__dict__ for r in results], "timings": timings}
 
 
 def _where(error):
@@ -125,6 +128,7 @@ def run_job(job_path):
     job_path = Path(job_path)
     job = json.loads(job_path.read_text())
     reset_peak_memory()
+    began = time.monotonic()
     with open(job_path.with_suffix(".hang.txt"), "w") as hang:
         faulthandler.dump_traceback_later(job["limits"]["notebook_timeout"] + 60, file=hang)
         try:
@@ -133,6 +137,8 @@ def run_job(job_path):
             result = {"status": "grader-error", "message": traceback.format_exc(limit=8)}
         finally:
             faulthandler.cancel_dump_traceback_later()
+    if "timings" in result:  # the rest: reading and sanitising the notebook, the sandbox's folder, writing
+        result["timings"]["rest"] = time.monotonic() - began - sum(result["timings"].values())
     result["worker_peak_mb"] = peak_memory_mb()
     result["worker_rss_mb"] = memory_mb("VmRSS:")
     job_path.with_suffix(".result.json").write_text(json.dumps(result))

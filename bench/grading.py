@@ -1,0 +1,161 @@
+"""Grading throughput: one generated class graded locally and on a local Dask cluster, in one run.
+
+    .venv/bin/python -m bench.grading             # 8 students x notebooks 01-07 (56 notebooks), about 4 minutes
+    .venv/bin/python -m bench.grading --quick     # 2 students x 01-07
+
+The class cycles through each notebook's casebook: the solution, every mutant,
+every alternative and the blank notebook, so its notebooks cost what a real
+class's do. Both runs are the instructor's whole command (`grade_class`: the
+release into the gradebook, grading, recording and the feedback pages), so
+notebooks per hour is what an instructor waits for; the grading phase alone
+is printed too. The cluster is a Dask scheduler and two one-thread workers,
+separate processes on 127.0.0.1 as they would be on separate machines,
+started here. Peak memory is that of this process and every process under it
+(workers, sandboxed kernels), sampled every 0.1 s. Then the split of a
+graded notebook's time, per notebook of the course, from the worker's own
+clock: starting the sandbox and its kernel, running the notebook's cells,
+running the hidden tests (calls into the student's kernel and judging), and
+the rest (reading and sanitising the submission, writing the graded copy).
+
+The last line is the summary:
+SUMMARY: local N notebooks/hour, cluster of 2 workers M notebooks/hour, peak memory X GiB
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder import casebook, registry, submissions
+from autograder.grade import Settings, grade_class
+from autograder.sandbox import Limits
+
+NOTEBOOKS = registry.names()[:7]    # 01-07, the issue's common case
+
+
+def write_class(folder: Path, students: int) -> int:
+    """students x NOTEBOOKS submissions under folder; returns how many notebooks."""
+    for name in NOTEBOOKS:
+        book = casebook.for_notebook(name)
+        kinds = [lambda: submissions.build(name)]
+        kinds += [lambda m=m: submissions.build(name, [m.edit]) for m in book.MUTANTS]
+        kinds += [lambda a=a: submissions.build(name, list(a.edits)) for a in book.ALTERNATIVES]
+        kinds += [lambda: submissions.release_notebook(name)]
+        step = max(1, len(kinds) // students)       # spread the class over the casebook
+        for index in range(students):
+            path = folder / f"student{index:03d}" / name / f"{name}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(kinds[(index * step) % len(kinds)](), path)
+    return students * len(NOTEBOOKS)
+
+
+class PeakMemory:
+    """The largest total resident memory of this process and all its descendants, sampled in a thread."""
+
+    def __init__(self, every=0.1):
+        self.every, self.peak, self._stop = every, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self):
+        while not self._stop.wait(self.every):
+            self.peak = max(self.peak, tree_rss(os.getpid()))
+
+
+def tree_rss(root: int) -> int:
+    children, rss = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total
+
+
+def timed_run(submitted: Path, out: Path, settings: Settings) -> dict:
+    lines = []
+    with PeakMemory() as memory:
+        began = time.monotonic()
+        grade_class(submitted, out, settings, log=lines.append, progress=False)
+        seconds = time.monotonic() - began
+    graded = next(line for line in lines if line.startswith("Graded "))
+    phase = float(graded.split(" in ")[1].split(" s")[0])
+    outcomes = json.loads((out / "outcomes.json").read_text())
+    return {"seconds": seconds, "phase": phase, "peak": memory.peak, "outcomes": outcomes,
+            "graded": sum(o["status"] == "graded" for o in outcomes)}
+
+
+def per_hour(count: int, seconds: float) -> float:
+    return 3600 * count / seconds
+
+
+def split_table(outcomes: list) -> str:
+    parts = ["kernel start", "cells", "hidden tests", "rest"]
+    lines = [f"{'notebook':<24} {'jobs':>4} " + " ".join(f"{p:>13}" for p in parts) + f" {'total':>8} {'peak MB':>8}"]
+    for name in NOTEBOOKS:
+        graded = [o for o in outcomes if o["notebook"] == name and o["timings"]]
+        if not graded:
+            continue
+        means = [sum(o["timings"].get(p, 0.0) for o in graded) / len(graded) for p in parts]
+        total = sum(means)
+        cells = " ".join(f"{m:6.2f}s {100 * m / total:4.0f}%" for m in means)
+        peak = max(o["peak_mb"] for o in graded)
+        lines.append(f"{name:<24} {len(graded):>4} {cells} {total:7.2f}s {peak:8.0f}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 students instead of 8")
+    parser.add_argument("--students", type=int, default=None)
+    args = parser.parse_args(argv)
+    students = args.students or (2 if args.quick else 8)
+    from tests.servers import dask_cluster       # the tests' scheduler-and-workers starter
+
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+        folder = Path(folder)
+        count = write_class(folder / "class", students)
+        print(f"A class of {students} students x {len(NOTEBOOKS)} notebooks ({count} notebooks), "
+              f"{os.cpu_count()} cores\n")
+        limits = Limits()
+        local = timed_run(folder / "class", folder / "local", Settings(jobs=2, limits=limits))
+        with dask_cluster(workers=2) as (address, _):
+            remote = timed_run(folder / "class", folder / "cluster",
+                               Settings(limits=limits, scheduler=address))
+    print(f"{'run':<22} {'graded':>6} {'whole command':>14} {'notebooks/hour':>15} "
+          f"{'grading phase':>14} {'notebooks/hour':>15} {'peak memory':>12}")
+    for label, run in (("local, 2 processes", local), ("cluster of 2 workers", remote)):
+        print(f"{label:<22} {run['graded']:>6} {run['seconds']:13.1f}s {per_hour(count, run['seconds']):15.0f} "
+              f"{run['phase']:13.1f}s {per_hour(count, run['phase']):15.0f} {run['peak'] / 2**30:10.2f} GiB")
+    print("\nWhere one graded notebook's time goes (local run, mean per notebook):")
+    print(split_table(local["outcomes"]))
+    print("\nThe same on the cluster:")
+    print(split_table(remote["outcomes"]))
+    peak = max(local["peak"], remote["peak"])
+    print(f"\nSUMMARY: local {per_hour(count, local['seconds']):.0f} notebooks/hour, cluster of 2 workers "
+          f"{per_hour(count, remote['seconds']):.0f} notebooks/hour, peak memory {peak / 2**30:.1f} GiB")
+
+
+if __name__ == "__main__":
+    main()

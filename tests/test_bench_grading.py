@@ -1,0 +1,43 @@
+"""The grading benchmark builds the class it says, and reads memory and time splits right (no timing asserted)."""
+import os
+import subprocess
+import sys
+
+import nbformat
+
+from bench import grading
+
+
+def test_the_class_has_every_student_for_every_notebook_01_to_07(tmp_path):
+    assert grading.write_class(tmp_path, 2) == 14
+    for name in grading.NOTEBOOKS:
+        first, second = (nbformat.read(tmp_path / f"student00{i}" / name / f"{name}.ipynb", as_version=4)
+                         for i in range(2))
+        nbformat.validate(first)
+        assert nbformat.writes(first) != nbformat.writes(second), f"{name}: both students hand in the same notebook"
+
+
+def test_peak_memory_counts_this_process_and_its_children():
+    def rss(pid):
+        return int(open(f"/proc/{pid}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    child = subprocess.Popen([sys.executable, "-c", "x = bytearray(200 * 2**20); print(flush=True); input()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        child.stdout.readline()          # its 200 MB are written
+        before = rss(os.getpid()) + rss(child.pid)
+        assert grading.tree_rss(os.getpid()) >= 0.95 * before > 200 * 2**20
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_the_split_shows_each_part_as_seconds_and_share():
+    outcomes = [{"notebook": grading.NOTEBOOKS[0], "peak_mb": 120.0,
+                 "timings": {"kernel start": 1.0, "cells": 2.0, "hidden tests": 1.0, "rest": 0.0}},
+                {"notebook": grading.NOTEBOOKS[0], "peak_mb": 150.0,
+                 "timings": {"kernel start": 1.0, "cells": 2.0, "hidden tests": 3.0, "rest": 2.0}},
+                {"notebook": grading.NOTEBOOKS[1], "peak_mb": 0.0, "timings": {}}]
+    table = grading.split_table(outcomes).splitlines()
+    assert len(table) == 2, "a notebook with no graded job has no row"
+    assert table[1].split() == [grading.NOTEBOOKS[0], "2", "1.00s", "17%", "2.00s", "33%", "2.00s", "33%",
+                                "1.00s", "17%", "6.00s", "150"]
