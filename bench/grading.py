@@ -11,7 +11,9 @@ notebooks per hour is what an instructor waits for; the grading phase alone
 is printed too. The cluster is a Dask scheduler and two one-thread workers,
 separate processes on 127.0.0.1 as they would be on separate machines,
 started here. Peak memory is that of this process and every process under it
-(workers, sandboxed kernels), sampled every 0.1 s. Then the split of a
+(workers, sandboxed kernels), sampled every 0.1 s. Some mutants are slow by design
+(a numerical gradient over a million weights) and spend the whole per-call time
+limit, 120 s, before they lose their points; the table counts them. Then the split of a
 graded notebook's time, per notebook of the course, from the worker's own
 clock: starting the sandbox and its kernel, running the notebook's cells,
 running the hidden tests (calls into the student's kernel and judging), and
@@ -102,8 +104,10 @@ def timed_run(submitted: Path, out: Path, settings: Settings) -> dict:
     graded = next(line for line in lines if line.startswith("Graded "))
     phase = float(graded.split(" in ")[1].split(" s")[0])
     outcomes = json.loads((out / "outcomes.json").read_text())
+    limit = settings.limits.cell_timeout
     return {"seconds": seconds, "phase": phase, "peak": memory.peak, "outcomes": outcomes,
-            "graded": sum(o["status"] == "graded" for o in outcomes)}
+            "graded": sum(o["status"] == "graded" for o in outcomes),
+            "time limits": sum(max(o["timings"].values(), default=0) >= limit for o in outcomes)}
 
 
 def per_hour(count: int, seconds: float) -> float:
@@ -143,11 +147,14 @@ def main(argv=None):
         with dask_cluster(workers=2) as (address, _):
             remote = timed_run(folder / "class", folder / "cluster",
                                Settings(limits=limits, scheduler=address))
-    print(f"{'run':<22} {'graded':>6} {'whole command':>14} {'notebooks/hour':>15} "
+    print(f"{'run':<22} {'graded':>6} {'time limit':>10} {'whole command':>14} {'notebooks/hour':>15} "
           f"{'grading phase':>14} {'notebooks/hour':>15} {'peak memory':>12}")
     for label, run in (("local, 2 processes", local), ("cluster of 2 workers", remote)):
-        print(f"{label:<22} {run['graded']:>6} {run['seconds']:13.1f}s {per_hour(count, run['seconds']):15.0f} "
-              f"{run['phase']:13.1f}s {per_hour(count, run['phase']):15.0f} {run['peak'] / 2**30:10.2f} GiB")
+        print(f"{label:<22} {run['graded']:>6} {run['time limits']:>10} {run['seconds']:13.1f}s "
+              f"{per_hour(count, run['seconds']):15.0f} {run['phase']:13.1f}s {per_hour(count, run['phase']):15.0f} "
+              f"{run['peak'] / 2**30:10.2f} GiB")
+    print(f"(time limit: notebooks in which one cell or hidden-test call ran into its {limits.cell_timeout} s limit, "
+          "as mutants that compute a gradient numerically over a million weights must)")
     print("\nWhere one graded notebook's time goes (local run, mean per notebook):")
     print(split_table(local["outcomes"]))
     print("\nThe same on the cluster:")

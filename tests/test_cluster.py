@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.api import Grade, Gradebook
 
 from autograder import casebook, cluster, submissions
 from autograder.grade import Settings, grade_class
@@ -57,44 +58,55 @@ def outcomes(out):
     return [(o["student"], o["notebook"], o["status"]) for o in json.loads((out / "outcomes.json").read_text())]
 
 
-def test_a_class_graded_on_the_cluster_gets_the_grades_of_local_grading(big_class, graded_locally, tmp_path):
-    lines = []
-    with dask_cluster(workers=2) as (address, _):
-        grade_class(big_class, tmp_path, Settings(limits=TEST_LIMITS, scheduler=address), log=lines.append,
-                    progress=False)
-    assert rows(tmp_path) == rows(graded_locally)
-    assert len({row["student"] for row in rows(tmp_path)}) == STUDENTS
-    points = {row["student"]: 0.0 for row in rows(tmp_path)}
-    for row in rows(tmp_path):
-        points[row["student"]] += float(row["points"])
-    assert len(set(points.values())) > 3, "the class should hold many different scores"
-    graded = [o for o in outcomes(tmp_path) if o[1] == NOTEBOOK]
-    assert len(graded) == STUDENTS and all(status == "graded" for *_, status in graded)
-    assert any(f"Dask cluster at {address}: 2 workers; dashboard: http" in line for line in lines)
-    feedback = tmp_path / "feedback" / "student00" / f"{NOTEBOOK}.html"
-    assert "<html" in feedback.read_text().lower()
+@pytest.fixture(scope="module")
+def graded_on_cluster(big_class, tmp_path_factory):
+    """The class graded on a scheduler and two workers; one worker is killed once six notebooks are back.
 
-
-def test_a_worker_lost_mid_run_loses_no_grade_and_duplicates_none(big_class, graded_locally, tmp_path):
+    One run serves both proofs below: that the cluster gives local grading's grades, and that losing a
+    worker mid-run loses and duplicates nothing.
+    """
+    out, lines = tmp_path_factory.mktemp("cluster"), []
     with dask_cluster(workers=2) as (address, workers):
         def kill_when_grading_is_under_way():
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
-                if len(list((tmp_path / "nbgrader" / "autograded").rglob("*.ipynb"))) >= 6:
+                if len(list((out / "nbgrader" / "autograded").rglob("*.ipynb"))) >= 6:
                     os.killpg(workers["worker-1"].pid, signal.SIGKILL)
                     return
                 time.sleep(0.2)
         killer = threading.Thread(target=kill_when_grading_is_under_way, daemon=True)
         killer.start()
-        grade_class(big_class, tmp_path, Settings(limits=TEST_LIMITS, scheduler=address), log=lambda *a: None,
+        grade_class(big_class, out, Settings(limits=TEST_LIMITS, scheduler=address), log=lines.append,
                     progress=False)
         killer.join()
-        assert workers["worker-1"].poll() is not None, "the worker was never killed"
-    assert rows(tmp_path) == rows(graded_locally)
-    graded = outcomes(tmp_path)
+        killed = workers["worker-1"].poll() is not None
+    return {"out": out, "lines": lines, "address": address, "killed": killed}
+
+
+def test_a_class_graded_on_the_cluster_gets_the_grades_of_local_grading(graded_on_cluster, graded_locally):
+    out = graded_on_cluster["out"]
+    assert rows(out) == rows(graded_locally)
+    assert len({row["student"] for row in rows(out)}) == STUDENTS
+    points = {row["student"]: 0.0 for row in rows(out)}
+    for row in rows(out):
+        points[row["student"]] += float(row["points"])
+    assert len(set(points.values())) > 3, "the class should hold many different scores"
+    assert any(f"Dask cluster at {graded_on_cluster['address']}: 2 workers; dashboard: http" in line
+               for line in graded_on_cluster["lines"])
+    feedback = out / "feedback" / "student00" / f"{NOTEBOOK}.html"
+    assert "<html" in feedback.read_text().lower()
+
+
+def test_a_worker_lost_mid_run_loses_no_grade_and_duplicates_none(graded_on_cluster):
+    assert graded_on_cluster["killed"], "the worker was never killed"
+    out = graded_on_cluster["out"]
+    graded = outcomes(out)
     assert len(graded) == len(set(graded)), "a notebook was recorded twice"
     assert sorted(o[0] for o in graded if o[1] == NOTEBOOK and o[2] == "graded") == \
         [f"student{i:02d}" for i in range(STUDENTS)]
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        stored = [(g.student.id, g.name) for g in gb.db.query(Grade).all() if g.notebook.name == NOTEBOOK]
+    assert len(stored) == len(set(stored)) == len([r for r in rows(out) if r["notebook"] == NOTEBOOK])
 
 
 def kill_the_worker_for_student03(job, submitted, release, gradebook):
