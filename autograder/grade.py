@@ -18,7 +18,6 @@ import csv
 import html
 import json
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -94,7 +93,7 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
                 outcomes.append(Outcome(student, name, "missing", message=f"{name}.ipynb was not submitted"))
 
     started = time.monotonic()
-    workers = f"the cluster's workers" if client else f"{settings.jobs} parallel workers"
+    workers = "the cluster's workers" if client else f"{settings.jobs} parallel workers"
     log(f"Grading {len(jobs)} notebooks of {len(students)} students with {workers} "
         f"({'bubblewrap sandbox' if use_bwrap else 'in-kernel guard only, NOT a security boundary'}) ...")
     with Gradebook(db_url) as gb:

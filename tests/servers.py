@@ -37,9 +37,9 @@ def dask_cluster(workers=2, nanny=False):
     processes = []
 
     def start(*arguments, name):
-        log = open(folder / f"{name}.log", "w")
-        processes.append(subprocess.Popen([dask, *arguments], stdout=log, stderr=subprocess.STDOUT, env=env,
-                                          cwd=folder, start_new_session=True))
+        with open(folder / f"{name}.log", "w") as log:  # the process keeps its own copy of the handle
+            processes.append(subprocess.Popen([dask, *arguments], stdout=log, stderr=subprocess.STDOUT, env=env,
+                                              cwd=folder, start_new_session=True))
         return processes[-1]
 
     def stop():
@@ -57,8 +57,8 @@ def dask_cluster(workers=2, nanny=False):
     try:
         start("scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address",
               f"127.0.0.1:{free_port()}", name="scheduler")
-        started = {f"worker-{i}": start("worker", address, "--nthreads", "1", "--nanny" if nanny else "--no-nanny", "--name", f"worker-{i}",
-                                        "--local-directory", str(folder), name=f"worker-{i}")
+        started = {f"worker-{i}": start("worker", address, "--nthreads", "1", "--nanny" if nanny else "--no-nanny",
+                                        "--name", f"worker-{i}", "--local-directory", str(folder), name=f"worker-{i}")
                    for i in range(1, workers + 1)}
         from distributed import Client
         with Client(address, timeout="60s") as client:

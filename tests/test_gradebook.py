@@ -74,7 +74,7 @@ def test_a_class_graded_twice_keeps_one_row_per_grade_and_the_scores_set_by_hand
         kept = gb.find_grade(lost[2], NOTEBOOK, NOTEBOOK, lost[0])
         assert (kept.manual_score, kept.auto_score, kept.needs_manual_grade) == (1.0, 0.0, True)
     report = "\n".join(lines)
-    assert f"Kept 1 score(s) set by hand" in report and f"mistaken_student/{NOTEBOOK}/{lost[2]}: 1 by hand, 0 from" in report
+    assert "Kept 1 score(s) set by hand" in report and f"mistaken_student/{NOTEBOOK}/{lost[2]}: 1 by hand, 0 from" in report
     assert gradebook.manual_scores(gradebook.database_url(postgres, None)) == [
         gradebook.ManualScore(*lost, manual=1.0, automatic=0.0)]
 
