@@ -20,9 +20,13 @@ Grading without bubblewrap (the guard alone) is not a security boundary: the
 class grader refuses it unless the instructor asks for it explicitly.
 Wall-clock limits, output caps and reply caps are enforced from outside by the runner.
 """
+import atexit
+import functools
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +77,10 @@ class Sandbox:
             folder.mkdir(parents=True, exist_ok=True)
         shutil.copytree(KERNEL_SIDE, self.lib / "grader_kernel", dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__"))
+        fonts = matplotlib_font_list()
+        if fonts and not self.use_bwrap:   # bubblewrap shows the grader's copy read-only instead
+            (self.home / ".matplotlib").mkdir(exist_ok=True)
+            shutil.copyfile(fonts, self.home / ".matplotlib" / fonts.name)
 
     # -- what the kernel may see -------------------------------------------------
     def python_roots(self):
@@ -178,6 +186,10 @@ class Sandbox:
         for data in sorted(self.notebook_dir.iterdir()):  # data files shipped with the notebook
             if data.is_file():
                 args += ["--ro-bind", data.as_posix(), data.as_posix()]
+        fonts = matplotlib_font_list()
+        if fonts:
+            args += ["--dir", (self.home / ".matplotlib").as_posix(),
+                     "--ro-bind", fonts.as_posix(), (self.home / ".matplotlib" / fonts.name).as_posix()]
         args += ["--ro-bind", self.lib.as_posix(), self.lib.as_posix(),
                  "--size", str(2**20), "--tmpfs", IPC_INSIDE,
                  "--ro-bind", str(connection_file), self.connection_file_inside(connection_file),
@@ -187,9 +199,30 @@ class Sandbox:
         return args + ["--remount-ro", "/dev", "--remount-ro", "/"]
 
 
+@functools.lru_cache(maxsize=1)
+def matplotlib_font_list():
+    """matplotlib's list of fonts, made once per grading process and given to every kernel read-only.
+
+    Every kernel starts with a new, empty home, where matplotlib would scan the
+    fonts again: 0.1 s of every graded notebook. The list is made by this
+    Python with an empty home, so it names only fonts the sandbox shows too
+    (/usr and the Python installation). None if it cannot be made; then each
+    kernel makes its own, as before.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="dlg-fonts-"))
+    atexit.register(shutil.rmtree, folder, True)
+    env = {"HOME": folder.as_posix(), "MPLCONFIGDIR": folder.as_posix(), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+    try:
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                       capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    made = sorted(folder.glob("fontlist-*.json"))
+    return made[0] if made else None
+
+
 def bwrap_available():
     """True where bubblewrap exists and can create namespaces on this machine."""
-    import subprocess
     exe = shutil.which("bwrap")
     if not exe:
         return False

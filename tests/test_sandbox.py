@@ -15,7 +15,7 @@ import pytest
 
 from autograder import course, runner
 from autograder.kernel_side import guard
-from autograder.sandbox import Limits, Sandbox, bwrap_available
+from autograder.sandbox import Limits, Sandbox, bwrap_available, matplotlib_font_list
 
 ATTACKS = {
     "read the solutions": f"open({str(course.SOLUTIONS / '01_derivatives' / '01_derivatives.ipynb')!r}).read()",
@@ -173,3 +173,29 @@ print("WROTE", sum(written.values()), written["/"], written["/dev"])
     on_host = [p for p in sandbox.workdir.rglob("*") if p.is_file() and "lib" not in p.relative_to(sandbox.workdir).parts
                and p.name != "kernel.json"]
     assert on_host == [], on_host
+
+
+@pytest.mark.skipif(not bwrap_available(), reason="bubblewrap is not usable here")
+def test_matplotlib_reads_the_graders_font_list_and_cannot_change_it(tmp_path):
+    """Every kernel's home is new, so matplotlib would scan the fonts again; it reads the grader's list instead."""
+    source = """
+import logging, os
+logging.basicConfig(level=logging.DEBUG)
+import matplotlib, matplotlib.font_manager as fm
+folder = matplotlib.get_cachedir()
+try:
+    open(os.path.join(folder, sorted(os.listdir(folder))[0]), "a")
+    print("WRITABLE")
+except OSError:
+    print("READ-ONLY")
+print("FONTS", sorted(os.listdir(folder)), os.path.basename(fm.findfont("DejaVu Sans")))
+"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    shared = matplotlib_font_list()
+    assert shared is not None and shared.name.startswith("fontlist-")
+    sandbox = Sandbox(tmp_path / "work", use_bwrap=True)
+    asyncio.run(runner.run(nb, sandbox))
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert "READ-ONLY" in text and f"FONTS ['{shared.name}'] DejaVuSans.ttf" in text, text
+    assert f"Using fontManager instance from {sandbox.home}/.matplotlib/{shared.name}" in text, text
