@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from traitlets.config import Config, PyFileConfigLoader
+from traitlets.config import PyFileConfigLoader
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_FILE = Path(__file__).with_name("nbgrader_config.py")
@@ -27,12 +27,13 @@ def nbgrader_config(**overrides):
     return config
 
 
-def nbgrader_api(**overrides):
+def nbgrader_api(config=None, **overrides):
+    """nbgrader's API on `config` (default: the course's config with `overrides`)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
     _put_venv_on_path()
-    config = nbgrader_config(**overrides)
+    config = config or nbgrader_config(**overrides)
     Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True) \
         if config.CourseDirectory.db_url.startswith("sqlite:///") else None
     coursedir = CourseDirectory(config=config)

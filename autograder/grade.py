@@ -14,6 +14,7 @@ Whatever goes wrong with one student's notebook (in grading, recording or
 feedback) becomes that student's verdict; the rest of the class is graded.
 """
 import asyncio
+import concurrent.futures
 import csv
 import html
 import json
@@ -29,7 +30,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 from tqdm import tqdm
 
-from . import cluster, course, gradebook, inert, intake, judge, registry, review
+from . import cluster, course, feedback, gradebook, intake, judge, registry, review
 from .sandbox import Limits, bwrap_available
 
 # nbgrader's own submission code trips a harmless SQLAlchemy autoflush warning
@@ -76,48 +77,53 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
     found = intake.gather(Path(submissions), root / "submitted", names)
     for note in found.notes:
         log(f"  note: {note}")
-    log(f"Preparing the gradebook from {course.SOLUTIONS} ({len(names)} notebooks) ...")
-    course.release(release_directory=root / "release", db_url=db_url)
+    # Feedback pages are made in the background: their processes start beside the release, and each
+    # graded notebook's page as soon as it is recorded.
+    with feedback.Pages(root, out, db_url, settings.jobs, log) as pages:
+        log(f"Preparing the gradebook from {course.SOLUTIONS} ({len(names)} notebooks) ...")
+        course.release(release_directory=root / "release", db_url=db_url)
 
-    students = found.students
-    submission_roots = sorted({str(path.parent.parent.parent) for path in found.notebooks.values()})
-    jobs, outcomes = [], []
-    for student in students:
-        for name in names:
-            if student in found.refused:
-                outcomes.append(Outcome(student, name, "refused", message=found.refused[student]))
-            elif (student, name) in found.notebooks:
-                jobs.append(_job(student, name, found.notebooks[student, name], root, db_url, settings,
-                                 use_bwrap, [str(out), *submission_roots]))
-            else:
-                outcomes.append(Outcome(student, name, "missing", message=f"{name}.ipynb was not submitted"))
-
-    started = time.monotonic()
-    workers = "the cluster's workers" if client else f"{settings.jobs} parallel workers"
-    log(f"Grading {len(jobs)} notebooks of {len(students)} students with {workers} "
-        f"({'bubblewrap sandbox' if use_bwrap else 'in-kernel guard only, NOT a security boundary'}) ...")
-    with Gradebook(db_url) as gb:
+        students = found.students
+        submission_roots = sorted({str(path.parent.parent.parent) for path in found.notebooks.values()})
+        jobs, outcomes = [], []
         for student in students:
-            gb.update_or_create_student(student)
-    bar = tqdm(total=len(jobs), desc="grading", unit="notebook", disable=not progress, file=sys.stderr,
-               dynamic_ncols=True, smoothing=0.1)
-    say = bar.write if progress else log
+            for name in names:
+                if student in found.refused:
+                    outcomes.append(Outcome(student, name, "refused", message=found.refused[student]))
+                elif (student, name) in found.notebooks:
+                    jobs.append(_job(student, name, found.notebooks[student, name], root, db_url, settings,
+                                     use_bwrap, [str(out), *submission_roots]))
+                else:
+                    outcomes.append(Outcome(student, name, "missing", message=f"{name}.ipynb was not submitted"))
 
-    def finished(job, result, seconds):
-        outcomes.append(_record(job, result, seconds, say))
-        bar.update(1)
-    if client:
-        done = cluster.run(client, jobs, db_url, root, finished)
-        client.close()
-    else:
-        done = asyncio.run(_run_all(jobs, settings, finished))
-    bar.close()
-    for outcome in outcomes:
-        if outcome.status != "graded":
-            _record_zero(db_url, outcome, log)
-    elapsed = time.monotonic() - started
+        started = time.monotonic()
+        workers = "the cluster's workers" if client else f"{settings.jobs} parallel workers"
+        log(f"Grading {len(jobs)} notebooks of {len(students)} students with {workers} "
+            f"({'bubblewrap sandbox' if use_bwrap else 'in-kernel guard only, NOT a security boundary'}) ...")
+        with Gradebook(db_url) as gb:
+            for student in students:
+                gb.update_or_create_student(student)
+        bar = tqdm(total=len(jobs), desc="grading", unit="notebook", disable=not progress, file=sys.stderr,
+                   dynamic_ncols=True, smoothing=0.1)
+        say = bar.write if progress else log
 
-    _write_feedback(outcomes, root, out, db_url, settings.jobs, log)
+        def finished(job, result, seconds):
+            outcome = _record(job, result, seconds, say)
+            outcomes.append(outcome)
+            pages.add(outcome)
+            bar.update(1)
+        if client:
+            done = cluster.run(client, jobs, db_url, root, finished)
+            client.close()
+        else:
+            done = asyncio.run(_run_all(jobs, settings, finished))
+        bar.close()
+        for outcome in outcomes:
+            if outcome.status != "graded":
+                _record_zero(db_url, outcome, log)
+                pages.add(outcome)
+        elapsed = time.monotonic() - started
+
     rows = _export_grades(db_url, students, names, out / "grades.csv")
     (out / "outcomes.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
     log(score_table(rows, students, names))
@@ -177,8 +183,13 @@ RECYCLE_WORKER_MB = 400
 
 
 async def _run_all(jobs, settings, on_result):
-    """Feed the jobs to `settings.jobs` worker processes; a worker that dies costs only its job."""
+    """Feed the jobs to `settings.jobs` worker processes; a worker that dies costs only its job.
+
+    Results are recorded by one thread, the gradebook's single writer, so that a
+    worker gets its next job while the last one is being recorded.
+    """
     pending = list(jobs)
+    recorder, recorded = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="recorder"), []
     hard_limit = settings.limits.notebook_timeout + 120
 
     async def start_worker():
@@ -214,7 +225,7 @@ async def _run_all(jobs, settings, on_result):
                     worker.kill()
                 await worker.wait()
                 worker = await start_worker()
-            on_result(job, result, time.monotonic() - began)
+            recorded.append(recorder.submit(on_result, job, result, time.monotonic() - began))
             if result.get("worker_rss_mb", 0) > RECYCLE_WORKER_MB and pending:
                 worker.stdin.close()
                 await worker.wait()
@@ -222,7 +233,12 @@ async def _run_all(jobs, settings, on_result):
         worker.stdin.close()
         await worker.wait()
 
-    await asyncio.gather(*(lane() for _ in range(min(settings.jobs, len(jobs)) or 1)))
+    try:
+        await asyncio.gather(*(lane() for _ in range(min(settings.jobs, len(jobs)) or 1)))
+    finally:
+        recorder.shutdown(wait=True)
+    for future in recorded:
+        future.result()     # a recording that raised is the grader's own bug: say so
     return len(jobs)
 
 
@@ -274,60 +290,6 @@ def _record_zero(db_url, outcome, log):
     except Exception as error:
         log(f"  could not record a zero for {intake.shown(outcome.student)}/{outcome.notebook}: "
             f"{type(error).__name__}: {str(error)[:300]}")
-
-
-def _write_feedback(outcomes, root, out, db_url, jobs, log):
-    """Feedback HTML per student and notebook, made by nbgrader's feedback step in parallel.
-
-    Each page carries a Content-Security-Policy; a page that cannot be made
-    becomes a plain page that says so.
-    """
-    import concurrent.futures
-    import multiprocessing
-
-    feedback = out / "feedback"
-    graded = []
-    for outcome in outcomes:
-        target = feedback / outcome.student / f"{outcome.notebook}.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if outcome.status == "graded":
-            graded.append((outcome, (outcome.student, outcome.notebook, str(root), db_url, str(target))))
-        else:
-            target.write_text(_plain_feedback(outcome))
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max(1, jobs), mp_context=context) as pool:
-        futures = [(outcome, task, pool.submit(_feedback_one, task)) for outcome, task in graded]
-        for outcome, task, future in futures:
-            try:
-                problem = future.result()
-            except Exception as error:
-                problem = f"{type(error).__name__}: {error}"
-            if problem:
-                log(f"  could not write feedback for {intake.shown(outcome.student)}/{outcome.notebook}: "
-                    f"{problem[-500:]}")
-                note = Outcome(outcome.student, outcome.notebook, "graded", message=(
-                    "Your notebook was graded (see your grades), but its feedback page could not be made. "
-                    "Ask your instructor for it."))
-                Path(task[-1]).write_text(_plain_feedback(note, zero=False))
-
-
-def _feedback_one(task):
-    student, notebook, root, db_url, target = task
-    api = course.nbgrader_api(root=root, db_url=db_url, source_directory=str(course.SOLUTIONS),
-                              release_directory="release")
-    result = api.generate_feedback(notebook, student)
-    produced = Path(root) / "feedback" / student / notebook / f"{notebook}.html"
-    if result["success"] and produced.exists():
-        Path(target).write_text(inert.add_csp(produced.read_text()))
-        return ""
-    return (result.get("error") or "nbgrader wrote no page")[-500:]
-
-
-def _plain_feedback(outcome, zero=True):
-    title = html.escape(outcome.notebook)
-    return (f"<!doctype html><meta charset='utf-8'>"
-            f"<meta http-equiv='Content-Security-Policy' content=\"{inert.CSP}\"><title>{title}</title>"
-            f"<h1>{title}{': 0 points' if zero else ''}</h1><p>{html.escape(outcome.message or outcome.status)}</p>")
 
 
 def _exercise_order(name):

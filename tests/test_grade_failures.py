@@ -1,5 +1,5 @@
 """One student's failure in recording or feedback stays that student's: the rest of the class is written."""
-from autograder import grade
+from autograder import feedback, grade
 from autograder.grade import Outcome
 
 
@@ -38,8 +38,8 @@ def test_a_feedback_page_that_cannot_be_made_becomes_a_plain_page(tmp_path):
     outcomes = [Outcome("alice", "01_derivatives", "graded"), Outcome("bob", "01_derivatives", "missing",
                                                                      message="01_derivatives.ipynb was not submitted")]
     problems = []
-    grade._write_feedback(outcomes, tmp_path / "no-such-class", tmp_path, "sqlite:///" + str(tmp_path / "none.db"),
-                          1, problems.append)
+    feedback.write_pages(outcomes, tmp_path / "no-such-class", tmp_path, "sqlite:///" + str(tmp_path / "none.db"),
+                         1, problems.append)
     alice = (tmp_path / "feedback" / "alice" / "01_derivatives.html").read_text()
     assert "could not be made" in alice and "Content-Security-Policy" in alice
     assert "not submitted" in (tmp_path / "feedback" / "bob" / "01_derivatives.html").read_text()
