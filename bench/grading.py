@@ -1,32 +1,39 @@
-"""Grading throughput: one generated class graded locally and on a local Dask cluster, in one run.
+"""Grading throughput: one generated class graded by today's code and by the code before it, locally and on a local Dask cluster, in one run.
 
-    .venv/bin/python -m bench.grading             # 8 students x notebooks 01-07 (56 notebooks), about 4 minutes
+    .venv/bin/python -m bench.grading             # 8 students x notebooks 01-07 (56 notebooks), about 5 minutes
     .venv/bin/python -m bench.grading --quick     # 2 students x 01-07
 
-The class cycles through each notebook's casebook: the solution, every mutant,
-every alternative and the blank notebook, so its notebooks cost what a real
-class's do. Both runs are the instructor's whole command (`grade_class`: the
-release into the gradebook, grading, recording and the feedback pages), so
-notebooks per hour is what an instructor waits for; the grading phase alone
-is printed too. The cluster is a Dask scheduler and two one-thread workers,
-separate processes on 127.0.0.1 as they would be on separate machines,
-started here. Peak memory is that of this process and every process under it
-(workers, sandboxed kernels), sampled every 0.1 s. Some mutants are slow by design
-(a numerical gradient over a million weights) and spend the whole per-call time
-limit, 120 s, before they lose their points; the table counts them. Then the split of a
-graded notebook's time, per notebook of the course, from the worker's own
-clock: starting the sandbox and its kernel, running the notebook's cells,
-running the hidden tests (calls into the student's kernel and judging), and
-the rest (reading and sanitising the submission, writing the graded copy).
+The class cycles through each notebook's casebook: the solution, the
+alternatives, the mutants and the blank notebook, so its notebooks cost what
+a real class's do. Mutants that compute a gradient numerically are left out:
+some spend the whole 120-s per-call limit by design, which measures the
+limit, not the grader.
+
+Each run is the instructor's whole command (`grade_class`: the release into
+the gradebook, grading, recording and the feedback pages), so notebooks per
+hour is what an instructor waits for; the grading phase alone is printed too.
+"Before" is the same command from the commit BEFORE (the code before the
+grading speed-ups), unpacked with `git archive` into a temporary folder and
+run in a process of its own, on the same class, just before today's code.
+The cluster is a Dask scheduler and two one-thread workers, separate
+processes on 127.0.0.1 as they would be on separate machines, started here.
+Peak memory is that of this process and every process under it (workers,
+sandboxed kernels), sampled every 0.1 s. Then the split of a graded
+notebook's time, per notebook of the course, from the worker's own clock:
+starting the sandbox and its kernel, running the notebook's cells, running
+the hidden tests (calls into the student's kernel and judging), and the rest
+(reading and sanitising the submission, writing the graded copy).
 
 The last line is the summary:
-SUMMARY: local N notebooks/hour, cluster of 2 workers M notebooks/hour, peak memory X GiB
+SUMMARY: local N notebooks/hour (before B, R.RRx), cluster of 2 workers M notebooks/hour, peak memory X GiB
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +46,8 @@ from autograder.grade import Settings, grade_class
 from autograder.sandbox import Limits
 
 NOTEBOOKS = registry.names()[:7]    # 01-07, the issue's common case
+BEFORE = "515c50a"                  # main before the grading speed-ups (issue 15)
+REPO = Path(__file__).resolve().parent.parent
 
 
 def write_class(folder: Path, students: int) -> int:
@@ -46,7 +55,8 @@ def write_class(folder: Path, students: int) -> int:
     for name in NOTEBOOKS:
         book = casebook.for_notebook(name)
         kinds = [lambda: submissions.build(name)]
-        kinds += [lambda m=m: submissions.build(name, [m.edit]) for m in book.MUTANTS]
+        kinds += [lambda m=m: submissions.build(name, [m.edit]) for m in book.MUTANTS
+                  if "numerical gradient" not in m.why]
         kinds += [lambda a=a: submissions.build(name, list(a.edits)) for a in book.ALTERNATIVES]
         kinds += [lambda: submissions.release_notebook(name)]
         step = max(1, len(kinds) // students)       # spread the class over the casebook
@@ -110,6 +120,41 @@ def timed_run(submitted: Path, out: Path, settings: Settings) -> dict:
             "time limits": sum(max(o["timings"].values(), default=0) >= limit for o in outcomes)}
 
 
+BEFORE_RUNNER = """
+import json, sys, time
+from pathlib import Path
+from autograder.grade import Settings, grade_class
+from autograder.sandbox import Limits
+
+if __name__ == "__main__":
+    lines = []
+    began = time.monotonic()
+    grade_class(Path(sys.argv[1]), Path(sys.argv[2]), Settings(jobs=2, limits=Limits()), log=lines.append,
+                progress=False)
+    seconds = time.monotonic() - began
+    graded = next(line for line in lines if line.startswith("Graded "))
+    print(json.dumps({"seconds": seconds, "phase": float(graded.split(" in ")[1].split(" s")[0])}))
+"""
+
+
+def timed_run_before(commit: str, submitted: Path, out: Path) -> dict | None:
+    """The same command from `commit`, in a process of its own; None where git cannot give that commit."""
+    tree = out.parent / f"before-{commit}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], capture_output=True)
+    if archive.returncode != 0:
+        print(f"(before: git cannot give commit {commit}: {archive.stderr.decode()[:200].strip()})")
+        return None
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    (tree / "run_before.py").write_text(BEFORE_RUNNER)
+    done = subprocess.run([sys.executable, "run_before.py", str(submitted), str(out)], cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"(before: the run from {commit} failed:\n{done.stderr[-2000:]})")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def per_hour(count: int, seconds: float) -> float:
     return 3600 * count / seconds
 
@@ -133,6 +178,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 students instead of 8")
     parser.add_argument("--students", type=int, default=None)
+    parser.add_argument("--before", default=BEFORE, help=f"the commit to compare with (default {BEFORE})")
     args = parser.parse_args(argv)
     students = args.students or (2 if args.quick else 8)
     from tests.servers import dask_cluster       # the tests' scheduler-and-workers starter
@@ -143,24 +189,31 @@ def main(argv=None):
         print(f"A class of {students} students x {len(NOTEBOOKS)} notebooks ({count} notebooks), "
               f"{os.cpu_count()} cores\n")
         limits = Limits()
+        before = timed_run_before(args.before, folder / "class", folder / "before")
         local = timed_run(folder / "class", folder / "local", Settings(jobs=2, limits=limits))
         with dask_cluster(workers=2) as (address, _):
             remote = timed_run(folder / "class", folder / "cluster",
                                Settings(limits=limits, scheduler=address))
     print(f"{'run':<22} {'graded':>6} {'time limit':>10} {'whole command':>14} {'notebooks/hour':>15} "
           f"{'grading phase':>14} {'notebooks/hour':>15} {'peak memory':>12}")
+    if before:
+        print(f"{'before, 2 processes':<22} {'':>6} {'':>10} {before['seconds']:13.1f}s "
+              f"{per_hour(count, before['seconds']):15.0f} {before['phase']:13.1f}s "
+              f"{per_hour(count, before['phase']):15.0f}")
     for label, run in (("local, 2 processes", local), ("cluster of 2 workers", remote)):
         print(f"{label:<22} {run['graded']:>6} {run['time limits']:>10} {run['seconds']:13.1f}s "
               f"{per_hour(count, run['seconds']):15.0f} {run['phase']:13.1f}s {per_hour(count, run['phase']):15.0f} "
               f"{run['peak'] / 2**30:10.2f} GiB")
-    print(f"(time limit: notebooks in which one cell or hidden-test call ran into its {limits.cell_timeout} s limit, "
-          "as mutants that compute a gradient numerically over a million weights must)")
+    print(f"(time limit: notebooks in which one cell or hidden-test call ran into its {limits.cell_timeout} s limit)")
     print("\nWhere one graded notebook's time goes (local run, mean per notebook):")
     print(split_table(local["outcomes"]))
     print("\nThe same on the cluster:")
     print(split_table(remote["outcomes"]))
     peak = max(local["peak"], remote["peak"])
-    print(f"\nSUMMARY: local {per_hour(count, local['seconds']):.0f} notebooks/hour, cluster of 2 workers "
+    rate = per_hour(count, local["seconds"])
+    compared = (f" (before {per_hour(count, before['seconds']):.0f}, {before['seconds'] / local['seconds']:.2f}x)"
+                if before else f" (before: not measured, commit {args.before} unavailable)")
+    print(f"\nSUMMARY: local {rate:.0f} notebooks/hour{compared}, cluster of 2 workers "
           f"{per_hour(count, remote['seconds']):.0f} notebooks/hour, peak memory {peak / 2**30:.1f} GiB")
 
 

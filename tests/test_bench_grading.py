@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from bench import grading
 
@@ -41,3 +42,18 @@ def test_the_split_shows_each_part_as_seconds_and_share():
     assert len(table) == 2, "a notebook with no graded job has no row"
     assert table[1].split() == [grading.NOTEBOOKS[0], "2", "1.00s", "17%", "2.00s", "33%", "2.00s", "33%",
                                 "1.00s", "17%", "6.00s", "150"]
+
+
+def test_a_before_commit_git_cannot_give_is_reported_not_measured(tmp_path, capsys):
+    assert grading.timed_run_before("0" * 40, tmp_path / "class", tmp_path / "before") is None
+    assert "git cannot give commit" in capsys.readouterr().out
+
+
+def test_the_before_commit_is_in_the_history():
+    shallow = subprocess.run(["git", "-C", str(grading.REPO), "rev-parse", "--is-shallow-repository"],
+                             capture_output=True, text=True).stdout.strip()
+    if shallow != "false":
+        pytest.skip("a shallow clone (or no git) lacks the history bench.grading compares with")
+    done = subprocess.run(["git", "-C", str(grading.REPO), "cat-file", "-t", grading.BEFORE], capture_output=True,
+                          text=True)
+    assert done.stdout.strip() == "commit", "bench.grading compares with a commit that is not in this repository"
