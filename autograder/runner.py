@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import queue
+import socket
 import stat
 import threading
 import time
@@ -165,7 +166,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             if launcher.poll() is not None:
                 raise RuntimeError(f"the sandboxed kernel exited at start-up with code {launcher.returncode}")
             prefix = self._prefix_seen_from_here(launcher.pid)
-            if prefix and all(_is_socket(f"{prefix}-{port}") for port in self._ports()):
+            if prefix and all(_listening(f"{prefix}-{port}") for port in self._ports()):
                 return prefix
             await asyncio.sleep(0.01)
         raise RuntimeError(f"the sandboxed kernel did not open its sockets within {timeout} s")
@@ -185,6 +186,23 @@ def _is_socket(path):
         return stat.S_ISSOCK(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def _listening(path):
+    """True once the Unix socket at `path` accepts connections.
+
+    Its file appears at bind(), a moment before listen(): a client that
+    connects in between is refused, and ours never reconnect (capped_context),
+    so every later request on that socket would wait out its time limit.
+    """
+    if not _is_socket(path):
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as trial:
+        try:
+            trial.connect(path)
+        except OSError:
+            return False
+    return True
 
 
 def _first_child(pid):
