@@ -61,33 +61,32 @@ class Pages:
         self.root, self.folder, self.db_url, self.log = str(root), Path(out) / "feedback", db_url, log
         self.pool = concurrent.futures.ProcessPoolExecutor(max(1, jobs),
                                                            mp_context=multiprocessing.get_context("spawn"))
-        self.waiting = [(None, None, self.pool.submit(_ready)) for _ in range(max(1, jobs))]
+        for _ in range(max(1, jobs)):
+            self.pool.submit(_ready)
+        self.waiting = []
 
     def add(self, outcome):
         target = self.folder / outcome.student / f"{outcome.notebook}.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         if outcome.status != "graded":
-            target.write_text(plain_page(outcome))
+            target.write_text(plain_page(outcome.notebook, outcome.message or outcome.status))
             return
         task = (outcome.student, outcome.notebook, self.root, self.db_url, str(target))
         self.waiting.append((outcome, target, self.pool.submit(page_for, task)))
 
     def finish(self):
         """Wait for every page; one that could not be made becomes a plain page that says so."""
-        from .grade import Outcome
-
         for outcome, target, future in self.waiting:
             try:
                 problem = future.result()
             except Exception as error:
                 problem = f"{type(error).__name__}: {error}"
-            if problem and outcome is not None:
+            if problem:
                 self.log(f"  could not write feedback for {intake.shown(outcome.student)}/{outcome.notebook}: "
                          f"{problem[-500:]}")
-                note = Outcome(outcome.student, outcome.notebook, "graded", message=(
+                target.write_text(plain_page(outcome.notebook, (
                     "Your notebook was graded (see your grades), but its feedback page could not be made. "
-                    "Ask your instructor for it."))
-                target.write_text(plain_page(note, zero=False))
+                    "Ask your instructor for it."), zero=False))
         self.pool.shutdown()
 
     def __enter__(self):
@@ -95,13 +94,6 @@ class Pages:
 
     def __exit__(self, *exc):
         self.finish() if exc[0] is None else self.pool.shutdown(cancel_futures=True)
-
-
-def write_pages(outcomes, root, out, db_url, jobs, log):
-    """Every outcome's page, made now."""
-    with Pages(root, out, db_url, jobs, log) as pages:
-        for outcome in outcomes:
-            pages.add(outcome)
 
 
 def _ready():
@@ -128,8 +120,8 @@ def page_for(task):
     return (result.get("error") or "nbgrader wrote no page")[-500:]
 
 
-def plain_page(outcome, zero=True):
-    title = html.escape(outcome.notebook)
+def plain_page(notebook, message, zero=True):
+    title = html.escape(notebook)
     return (f"<!doctype html><meta charset='utf-8'>"
             f"<meta http-equiv='Content-Security-Policy' content=\"{inert.CSP}\"><title>{title}</title>"
-            f"<h1>{title}{': 0 points' if zero else ''}</h1><p>{html.escape(outcome.message or outcome.status)}</p>")
+            f"<h1>{title}{': 0 points' if zero else ''}</h1><p>{html.escape(message)}</p>")

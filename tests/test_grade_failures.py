@@ -38,8 +38,10 @@ def test_a_feedback_page_that_cannot_be_made_becomes_a_plain_page(tmp_path):
     outcomes = [Outcome("alice", "01_derivatives", "graded"), Outcome("bob", "01_derivatives", "missing",
                                                                      message="01_derivatives.ipynb was not submitted")]
     problems = []
-    feedback.write_pages(outcomes, tmp_path / "no-such-class", tmp_path, "sqlite:///" + str(tmp_path / "none.db"),
-                         1, problems.append)
+    with feedback.Pages(tmp_path / "no-such-class", tmp_path, "sqlite:///" + str(tmp_path / "none.db"), 1,
+                        problems.append) as pages:
+        for outcome in outcomes:
+            pages.add(outcome)
     alice = (tmp_path / "feedback" / "alice" / "01_derivatives.html").read_text()
     assert "could not be made" in alice and "Content-Security-Policy" in alice
     assert "not submitted" in (tmp_path / "feedback" / "bob" / "01_derivatives.html").read_text()
