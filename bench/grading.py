@@ -111,11 +111,9 @@ def timed_run(submitted: Path, out: Path, settings: Settings) -> dict:
         began = time.monotonic()
         grade_class(submitted, out, settings, log=lines.append, progress=False)
         seconds = time.monotonic() - began
-    graded = next(line for line in lines if line.startswith("Graded "))
-    phase = float(graded.split(" in ")[1].split(" s")[0])
     outcomes = json.loads((out / "outcomes.json").read_text())
     limit = settings.limits.cell_timeout
-    return {"seconds": seconds, "phase": phase, "peak": memory.peak, "outcomes": outcomes,
+    return {"seconds": seconds, "phase": grading_phase(lines), "peak": memory.peak, "outcomes": outcomes,
             "graded": sum(o["status"] == "graded" for o in outcomes),
             "time limits": sum(max(o["timings"].values(), default=0) >= limit for o in outcomes)}
 
@@ -131,9 +129,7 @@ if __name__ == "__main__":
     began = time.monotonic()
     grade_class(Path(sys.argv[1]), Path(sys.argv[2]), Settings(jobs=2, limits=Limits()), log=lines.append,
                 progress=False)
-    seconds = time.monotonic() - began
-    graded = next(line for line in lines if line.startswith("Graded "))
-    print(json.dumps({"seconds": seconds, "phase": float(graded.split(" in ")[1].split(" s")[0])}))
+    print(json.dumps({"seconds": time.monotonic() - began, "lines": lines}))
 """
 
 
@@ -152,7 +148,14 @@ def timed_run_before(commit: str, submitted: Path, out: Path) -> dict | None:
     if done.returncode != 0:
         print(f"(before: the run from {commit} failed:\n{done.stderr[-2000:]})")
         return None
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    run = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"seconds": run["seconds"], "phase": grading_phase(run["lines"])}
+
+
+def grading_phase(lines: list) -> float:
+    """The seconds of the grading phase, from the command's "Graded N notebooks in X s" line."""
+    graded = next(line for line in lines if line.startswith("Graded "))
+    return float(graded.split(" in ")[1].split(" s")[0])
 
 
 def per_hour(count: int, seconds: float) -> float:
