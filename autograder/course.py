@@ -33,6 +33,7 @@ def nbgrader_api(config=None, **overrides):
     from nbgrader.coursedir import CourseDirectory
 
     _put_venv_on_path()
+    _stamp_new_gradebooks_in_process()
     config = config or nbgrader_config(**overrides)
     Path(config.CourseDirectory.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True) \
         if config.CourseDirectory.db_url.startswith("sqlite:///") else None
@@ -56,6 +57,25 @@ def release(release_directory=COURSE, db_url=None, names=None):
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader could not release {name}:\n{result.get('error') or result.get('log')}")
+
+
+def alembic_head():
+    """The schema revision nbgrader stamps on a new gradebook, read by alembic's Python API."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader import dbutil
+
+    config = Config()
+    config.set_main_option("script_location", dbutil.ALEMBIC_DIR)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _stamp_new_gradebooks_in_process():
+    """nbgrader asks the `alembic` command for that revision, in a new Python process, whenever it creates a
+    gradebook: 2.4 s here, in every grading run and release. The same answer, read in this process, takes
+    0.08 s."""
+    import nbgrader.api
+    nbgrader.api.get_alembic_version = alembic_head
 
 
 def _put_venv_on_path():

@@ -1,6 +1,10 @@
 """The student edition is exactly what nbgrader's release step makes, and it leaks nothing."""
 import json
 import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -15,6 +19,17 @@ def fresh_release(tmp_path_factory):
     target = tmp_path_factory.mktemp("release")
     course.release(release_directory=target / "course", db_url=f"sqlite:///{target / 'gradebook.db'}")
     return target / "course"
+
+
+def test_a_new_gradebook_carries_the_schema_revision_the_alembic_command_names(fresh_release):
+    """The release stamps the gradebook in-process; nbgrader would ask the `alembic` command."""
+    from nbgrader.dbutil import _temp_alembic_ini
+    with _temp_alembic_ini("sqlite:///unused.db") as ini:
+        heads = subprocess.run([str(Path(sys.executable).with_name("alembic")), "-c", ini, "heads"],
+                               capture_output=True, text=True, check=True).stdout
+    with sqlite3.connect(fresh_release.parent / "gradebook.db") as db:
+        stamped = db.execute("select version_num from alembic_version").fetchall()
+    assert stamped == [(heads.split()[0],)] == [(course.alembic_head(),)]
 
 
 def _files(root):
