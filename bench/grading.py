@@ -12,9 +12,12 @@ limit, not the grader.
 Each run is the instructor's whole command (`grade_class`: the release into
 the gradebook, grading, recording and the feedback pages), so notebooks per
 hour is what an instructor waits for; the grading phase alone is printed too.
-"Before" is the same command from the commit BEFORE (the code before the
-grading speed-ups), unpacked with `git archive` into a temporary folder and
-run in a process of its own, on the same class, just before today's code.
+"Before" is the same command from the commit BEFORE (main when issue 15
+was filed, before any of its speed-ups), unpacked with `git archive` into a
+temporary folder and run in a process of its own just before today's code.
+It grades the same class as that commit's course makes it (this file's
+write_class over that commit's casebook): the same students, exercises and
+mistakes, with that commit's import lines, which its own release expects.
 The cluster is a Dask scheduler and two one-thread workers, separate
 processes on 127.0.0.1 as they would be on separate machines, started here.
 Peak memory is that of this process and every process under it (workers,
@@ -46,32 +49,37 @@ from autograder.grade import Settings, grade_class
 from autograder.sandbox import Limits
 
 NOTEBOOKS = registry.names()[:7]    # 01-07, the issue's common case
-BEFORE = "515c50a"                  # main before the grading speed-ups (issue 15)
+BEFORE = "45417fb"                  # main when issue 15 was filed, before its speed-ups
 REPO = Path(__file__).resolve().parent.parent
 
 
-def write_class(folder: Path, students: int) -> int:
-    """students x NOTEBOOKS submissions under folder; returns how many notebooks."""
-    for name in NOTEBOOKS:
+def write_class(folder: Path, students: int, notebooks=NOTEBOOKS) -> int:
+    """students x notebooks submissions under folder; returns how many notebooks."""
+    for name in notebooks:
         book = casebook.for_notebook(name)
         kinds = [lambda: submissions.build(name)]
         kinds += [lambda m=m: submissions.build(name, [m.edit]) for m in book.MUTANTS
                   if "numerical gradient" not in m.why]
         kinds += [lambda a=a: submissions.build(name, list(a.edits)) for a in book.ALTERNATIVES]
         kinds += [lambda: submissions.release_notebook(name)]
-        step = max(1, len(kinds) // students)       # spread the class over the casebook
+        step, built = max(1, len(kinds) // students), {}    # spread the class over the casebook
         for index in range(students):
+            kind = (index * step) % len(kinds)
+            if kind not in built:
+                built[kind] = kinds[kind]()
             path = folder / f"student{index:03d}" / name / f"{name}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(kinds[(index * step) % len(kinds)](), path)
-    return students * len(NOTEBOOKS)
+            nbformat.write(built[kind], path)
+    return students * len(notebooks)
 
 
 class PeakMemory:
-    """The largest total resident memory of this process and all its descendants, sampled in a thread."""
+    """The largest total resident memory of this process and all its descendants, sampled in a thread.
+
+    Every sample is kept too, so that a long run can show whether memory grows with the class."""
 
     def __init__(self, every=0.1):
-        self.every, self.peak, self._stop = every, 0, threading.Event()
+        self.every, self.peak, self.samples, self._stop = every, 0, [], threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self):
@@ -84,7 +92,8 @@ class PeakMemory:
 
     def _sample(self):
         while not self._stop.wait(self.every):
-            self.peak = max(self.peak, tree_rss(os.getpid()))
+            self.samples.append(tree_rss(os.getpid()))
+            self.peak = max(self.peak, self.samples[-1])
 
 
 def tree_rss(root: int) -> int:
@@ -113,28 +122,56 @@ def timed_run(submitted: Path, out: Path, settings: Settings) -> dict:
         seconds = time.monotonic() - began
     outcomes = json.loads((out / "outcomes.json").read_text())
     limit = settings.limits.cell_timeout
-    return {"seconds": seconds, "phase": grading_phase(lines), "peak": memory.peak, "outcomes": outcomes,
+    return {"seconds": seconds, "phase": grading_phase(lines), "peak": memory.peak, "memory": memory.samples,
+            "outcomes": outcomes,
             "graded": sum(o["status"] == "graded" for o in outcomes),
             "time limits": sum(max(o["timings"].values(), default=0) >= limit for o in outcomes)}
 
 
 BEFORE_RUNNER = """
-import json, sys, time
+import importlib.util, inspect, json, sys, time
 from pathlib import Path
 from autograder.grade import Settings, grade_class
 from autograder.sandbox import Limits
 
 if __name__ == "__main__":
+    bench_file, students, submitted, out = sys.argv[1:]
+    spec = importlib.util.spec_from_file_location("bench_grading", bench_file)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)           # its imports find this commit's autograder
+    bench.write_class(Path(submitted), int(students))
+    quiet = {"progress": False} if "progress" in inspect.signature(grade_class).parameters else {}
     lines = []
     began = time.monotonic()
-    grade_class(Path(sys.argv[1]), Path(sys.argv[2]), Settings(jobs=2, limits=Limits()), log=lines.append,
-                progress=False)
+    grade_class(Path(submitted), Path(out), Settings(jobs=2, limits=Limits()), log=lines.append, **quiet)
     print(json.dumps({"seconds": time.monotonic() - began, "lines": lines}))
 """
 
 
-def timed_run_before(commit: str, submitted: Path, out: Path) -> dict | None:
-    """The same command from `commit`, in a process of its own; None where git cannot give that commit."""
+BEFORE_KERNEL_PATH = """
+# Every grader process of the before run reads this (its folder is on PYTHONPATH). The venv's editable
+# install of dlscratch points at today's source tree, which that commit's sandbox does not show, so its
+# kernels would fail to import the helper package. They get that commit's own copy, which it does show.
+import dlscratch
+from pathlib import Path
+from autograder import sandbox
+
+_environment = sandbox.Sandbox.environment
+
+
+def environment(self):
+    settings = _environment(self)
+    settings["PYTHONPATH"] += ":" + Path(dlscratch.__path__[0]).parent.as_posix()
+    return settings
+
+
+sandbox.Sandbox.environment = environment
+"""
+
+
+def timed_run_before(commit: str, students: int, out: Path) -> dict | None:
+    """The same command on the same class from `commit`, in a process of its own; None where git cannot give
+    that commit or its run fails."""
     tree = out.parent / f"before-{commit}"
     tree.mkdir()
     archive = subprocess.run(["git", "-C", str(REPO), "archive", commit], capture_output=True)
@@ -143,8 +180,10 @@ def timed_run_before(commit: str, submitted: Path, out: Path) -> dict | None:
         return None
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     (tree / "run_before.py").write_text(BEFORE_RUNNER)
-    done = subprocess.run([sys.executable, "run_before.py", str(submitted), str(out)], cwd=tree,
-                          env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True)
+    (tree / "sitecustomize.py").write_text(BEFORE_KERNEL_PATH)
+    command = [sys.executable, "run_before.py", __file__, str(students), str(tree / "class"), str(out)]
+    done = subprocess.run(command, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
+                          text=True)
     if done.returncode != 0:
         print(f"(before: the run from {commit} failed:\n{done.stderr[-2000:]})")
         return None
@@ -192,7 +231,7 @@ def main(argv=None):
         print(f"A class of {students} students x {len(NOTEBOOKS)} notebooks ({count} notebooks), "
               f"{os.cpu_count()} cores\n")
         limits = Limits()
-        before = timed_run_before(args.before, folder / "class", folder / "before")
+        before = timed_run_before(args.before, students, folder / "before")
         local = timed_run(folder / "class", folder / "local", Settings(jobs=2, limits=limits))
         with dask_cluster(workers=2) as (address, _):
             remote = timed_run(folder / "class", folder / "cluster",

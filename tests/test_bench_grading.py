@@ -45,7 +45,7 @@ def test_the_split_shows_each_part_as_seconds_and_share():
 
 
 def test_a_before_commit_git_cannot_give_is_reported_not_measured(tmp_path, capsys):
-    assert grading.timed_run_before("0" * 40, tmp_path / "class", tmp_path / "before") is None
+    assert grading.timed_run_before("0" * 40, 2, tmp_path / "before") is None
     assert "git cannot give commit" in capsys.readouterr().out
 
 
