@@ -32,7 +32,9 @@ def dask_cluster(workers=2, nanny=False):
     address = f"tcp://127.0.0.1:{port}"
     # the tests' own modules importable on the workers, for tasks that a test defines
     tests = str(Path(__file__).parent)
+    # the README's worker set-up: no statistical profiler, whose sample history grows a grading worker
     env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "2",
+           "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
            "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
     processes = []
 
