@@ -33,6 +33,7 @@ SUMMARY: local N notebooks/hour (before B, R.RRx), cluster of 2 workers M notebo
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -187,8 +188,21 @@ def timed_run_before(commit: str, students: int, out: Path) -> dict | None:
     if done.returncode != 0:
         print(f"(before: the run from {commit} failed:\n{done.stderr[-2000:]})")
         return None
+    points, most = solution_marks(out)
+    if points != most:
+        print(f"(before: the run from {commit} gave the solutions {points:g} of {most:g} points; it did not grade "
+              "as it should, so it is not compared)")
+        return None
     run = json.loads(done.stdout.strip().splitlines()[-1])
     return {"seconds": run["seconds"], "phase": grading_phase(run["lines"])}
+
+
+def solution_marks(out: Path) -> tuple:
+    """The points and the most points of student000, who hands in every notebook's solution."""
+    with open(out / "grades.csv") as handle:
+        rows = [row for row in csv.DictReader(handle)
+                if row["student"] == "student000" and row["notebook"] in NOTEBOOKS]
+    return sum(float(row["points"]) for row in rows), sum(float(row["max_points"]) for row in rows)
 
 
 def grading_phase(lines: list) -> float:
@@ -254,7 +268,7 @@ def main(argv=None):
     peak = max(local["peak"], remote["peak"])
     rate = per_hour(count, local["seconds"])
     compared = (f" (before {per_hour(count, before['seconds']):.0f}, {before['seconds'] / local['seconds']:.2f}x)"
-                if before else f" (before: not measured, commit {args.before} unavailable)")
+                if before else f" (before: commit {args.before} not measured, see above)")
     print(f"\nSUMMARY: local {rate:.0f} notebooks/hour{compared}, cluster of 2 workers "
           f"{per_hour(count, remote['seconds']):.0f} notebooks/hour, peak memory {peak / 2**30:.1f} GiB")
 

@@ -57,3 +57,14 @@ def test_the_before_commit_is_in_the_history():
     done = subprocess.run(["git", "-C", str(grading.REPO), "cat-file", "-t", grading.BEFORE], capture_output=True,
                           text=True)
     assert done.stdout.strip() == "commit", "bench.grading compares with a commit that is not in this repository"
+
+
+def test_the_solutions_marks_are_those_of_student000_on_notebooks_01_to_07(tmp_path):
+    first, last = grading.NOTEBOOKS[0], grading.NOTEBOOKS[-1]
+    (tmp_path / "grades.csv").write_text(
+        "student,notebook,exercise,points,max_points,seed\n"
+        f"student000,{first},test_a,2.0,2.0,1\n"
+        f"student000,{last},test_b,0.5,3.0,2\n"
+        f"student001,{first},test_a,0.0,2.0,3\n"
+        "student000,99_not_in_the_class,test_c,0.0,4.0,4\n")
+    assert grading.solution_marks(tmp_path) == (2.5, 5.0)
