@@ -20,6 +20,7 @@ class Mutant:
     exercise: str          # the test cell (grade id) that must lose its points
     why: str
     edit: Edit
+    hint: str = ""         # for the student it matches (hints.py): completes "your answer behaves like one that ..."
 
 
 @dataclass(frozen=True)

@@ -7,30 +7,41 @@ DEMO_MISTAKES = ("test_fit", "test_metrics")
 
 MUTANTS = [
     Mutant("test_linear_forward", "forgets the bias",
-           Edit("linear_forward", replace=('P = N + weights["B"]', "P = N"))),
+           Edit("linear_forward", replace=('P = N + weights["B"]', "P = N")),
+           hint="returns P = X @ W without adding the bias B"),
     Mutant("test_linear_forward", "multiplies in the wrong order, giving a row of predictions",
-           Edit("linear_forward", replace=('N = X @ weights["W"]', 'N = weights["W"].T @ X.T'))),
+           Edit("linear_forward", replace=('N = X @ weights["W"]', 'N = weights["W"].T @ X.T')),
+           hint="computes W.T @ X.T, a row of predictions, instead of the column X @ W"),
     Mutant("test_linear_forward", "stores the prediction as N",
-           Edit("linear_forward", replace=('return {"X": X, "N": N, "P": P}', 'return {"X": X, "N": P, "P": P}'))),
+           Edit("linear_forward", replace=('return {"X": X, "N": N, "P": P}', 'return {"X": X, "N": P, "P": P}')),
+           hint="stores the prediction, bias included, under the key N, which must hold X @ W alone"),
     Mutant("test_mse_loss", "sums the squared errors instead of averaging",
-           Edit("mse_loss", replace=("return np.mean((P - y) ** 2)", "return np.sum((P - y) ** 2)"))),
+           Edit("mse_loss", replace=("return np.mean((P - y) ** 2)", "return np.sum((P - y) ** 2)")),
+           hint="sums the squared errors instead of averaging them over the n examples"),
     Mutant("test_mse_loss", "no shape check, so (n, 1) against (n,) broadcasts to (n, n)",
            Edit("mse_loss", replace=(
                '    if P.shape != y.shape:\n'
                '        raise ValueError(f"predictions have shape {P.shape} but targets have shape {y.shape}")\n',
-               ""))),
+               "")),
+           hint="does not raise a ValueError when P and y have different shapes"),
     Mutant("test_mse_loss", "squares the mean error instead of averaging the squares",
-           Edit("mse_loss", replace=("return np.mean((P - y) ** 2)", "return np.mean(P - y) ** 2"))),
+           Edit("mse_loss", replace=("return np.mean((P - y) ** 2)", "return np.mean(P - y) ** 2")),
+           hint="squares the mean of P - y instead of taking the mean of the squared errors"),
     Mutant("test_loss_gradients", "forgets the 1/n of the mean (the gradient of the sum)",
-           Edit("loss_gradients", replace=("dL_dP = 2 * (P - y) / len(P)", "dL_dP = 2 * (P - y)"))),
+           Edit("loss_gradients", replace=("dL_dP = 2 * (P - y) / len(P)", "dL_dP = 2 * (P - y)")),
+           hint="forgets the 1/n of the mean in dL/dP = 2/n (P - y)"),
     Mutant("test_loss_gradients", "sign error in the loss derivative",
-           Edit("loss_gradients", replace=("dL_dP = 2 * (P - y) / len(P)", "dL_dP = 2 * (y - P) / len(P)"))),
+           Edit("loss_gradients", replace=("dL_dP = 2 * (P - y) / len(P)", "dL_dP = 2 * (y - P) / len(P)")),
+           hint="flips the sign of dL/dP, using y - P where the formula has P - y"),
     Mutant("test_loss_gradients", "averages the bias gradient over the rows instead of summing",
-           Edit("loss_gradients", replace=("dL_dP.sum(axis=0, keepdims=True)", "dL_dP.mean(axis=0, keepdims=True)"))),
+           Edit("loss_gradients", replace=("dL_dP.sum(axis=0, keepdims=True)", "dL_dP.mean(axis=0, keepdims=True)")),
+           hint="averages dL/dP over the rows for dL/dB, where the bias gradient sums them"),
     Mutant("test_loss_gradients", "transposes on the wrong side, giving dL/dW as a row",
-           Edit("loss_gradients", replace=("X.T @ dL_dN", "dL_dN.T @ X"))),
+           Edit("loss_gradients", replace=("X.T @ dL_dN", "dL_dN.T @ X")),
+           hint="computes dL/dW as dL/dN.T @ X, a row, instead of X.T @ dL/dN"),
     Mutant("test_loss_gradients", "forgets the factor 2 of the square",
-           Edit("loss_gradients", replace=("dL_dP = 2 * (P - y) / len(P)", "dL_dP = (P - y) / len(P)"))),
+           Edit("loss_gradients", replace=("dL_dP = 2 * (P - y) / len(P)", "dL_dP = (P - y) / len(P)")),
+           hint="leaves out the factor 2 that comes from differentiating the square in dL/dP"),
     Mutant("test_loss_gradients", "numerical gradient instead of backprop: nudges every weight",
            Edit("loss_gradients", code='''
 def loss_gradients(forward_info, y):
@@ -43,31 +54,40 @@ def loss_gradients(forward_info, y):
     no_dW, no_dB = np.zeros((X.shape[1], 1)), np.zeros((1, 1))
     return {"W": numerical_gradient(lambda dW: loss_after(dW, no_dB), no_dW),
             "B": numerical_gradient(lambda dB: loss_after(no_dW, dB), no_dB)}
-''')),
+'''),
+           hint="nudges every weight with numerical_gradient instead of using X.T @ dL/dN and the sum for B"),
     Mutant("test_batch_generator", "does not shuffle",
-           Edit("batch_generator", replace=("order = rng.permutation(len(X))", "order = np.arange(len(X))"))),
+           Edit("batch_generator", replace=("order = rng.permutation(len(X))", "order = np.arange(len(X))")),
+           hint="deals the rows out in their original order instead of shuffling them"),
     Mutant("test_batch_generator", "makes its own rng with a fixed seed: the same order every epoch",
            Edit("batch_generator", replace=("order = rng.permutation(len(X))",
-                                            "order = np.random.default_rng(0).permutation(len(X))"))),
+                                            "order = np.random.default_rng(0).permutation(len(X))")),
+           hint="makes its own fixed-seed generator instead of using rng, so every epoch repeats one order"),
     Mutant("test_batch_generator", "shuffles with numpy's global random state, ignoring rng",
-           Edit("batch_generator", replace=("order = rng.permutation(len(X))", "order = np.random.permutation(len(X))"))),
+           Edit("batch_generator", replace=("order = rng.permutation(len(X))", "order = np.random.permutation(len(X))")),
+           hint="shuffles with np.random.permutation, ignoring the rng it is given"),
     Mutant("test_batch_generator", "drops the last, smaller batch",
-           Edit("batch_generator", replace=("range(0, len(X), batch_size)", "range(0, len(X) - batch_size + 1, batch_size)"))),
+           Edit("batch_generator", replace=("range(0, len(X), batch_size)", "range(0, len(X) - batch_size + 1, batch_size)")),
+           hint="drops the leftover rows instead of yielding them as a last, smaller batch"),
     Mutant("test_batch_generator", "shuffles X and y with two different permutations", Edit("batch_generator", code='''
 def batch_generator(X, y, batch_size, rng):
     X_shuffled, y_shuffled = X[rng.permutation(len(X))], y[rng.permutation(len(y))]
     for start in range(0, len(X), batch_size):
         yield X_shuffled[start:start + batch_size], y_shuffled[start:start + batch_size]
-''')),
+'''),
+           hint="shuffles X and y with two separate permutations, so the targets no longer match their rows"),
     Mutant("test_train_step", "steps up the gradient instead of down",
            Edit("train_step", replace=('''new_weights = {"W": weights["W"] - learning_rate * grads["W"],
                    "B": weights["B"] - learning_rate * grads["B"]}''',
                                        '''new_weights = {"W": weights["W"] + learning_rate * grads["W"],
-                   "B": weights["B"] + learning_rate * grads["B"]}'''))),
+                   "B": weights["B"] + learning_rate * grads["B"]}''')),
+           hint="adds the gradient to the weights instead of subtracting it"),
     Mutant("test_train_step", "returns the pair the other way round, the loss first",
-           Edit("train_step", replace=("return new_weights, loss", "return loss, new_weights"))),
+           Edit("train_step", replace=("return new_weights, loss", "return loss, new_weights")),
+           hint="returns (loss, new_weights) instead of (new_weights, loss)"),
     Mutant("test_train_step", "never updates the bias",
-           Edit("train_step", replace=('"B": weights["B"] - learning_rate * grads["B"]', '"B": weights["B"]'))),
+           Edit("train_step", replace=('"B": weights["B"] - learning_rate * grads["B"]', '"B": weights["B"]')),
+           hint="updates W but leaves the bias B unchanged"),
     Mutant("test_train_step", "returns the loss after the step instead of before", Edit("train_step", code='''
 def train_step(weights, X_batch, y_batch, learning_rate):
     grads = loss_gradients(linear_forward(X_batch, weights), y_batch)
@@ -75,7 +95,8 @@ def train_step(weights, X_batch, y_batch, learning_rate):
                    "B": weights["B"] - learning_rate * grads["B"]}
     loss = mse_loss(linear_forward(X_batch, new_weights)["P"], y_batch)
     return new_weights, loss
-''')),
+'''),
+           hint="returns the loss after the update instead of the one computed before it"),
     Mutant("test_fit", "makes one generator for all epochs, so only the first epoch trains", Edit("fit", code='''
 def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
     losses = []
@@ -87,19 +108,26 @@ def fit(X, y, weights, epochs, batch_size, learning_rate, rng):
             batch_losses.append(loss)
         losses.append(np.mean(batch_losses))
     return weights, losses
-''')),
+'''),
+           hint="calls batch_generator once, before the epoch loop, so every later epoch gets no batches"),
     Mutant("test_fit", "records only the last batch's loss of each epoch",
-           Edit("fit", replace=("losses.append(np.mean(batch_losses))", "losses.append(loss)"))),
+           Edit("fit", replace=("losses.append(np.mean(batch_losses))", "losses.append(loss)")),
+           hint="records the last batch's loss for each epoch instead of the mean of its batch losses"),
     Mutant("test_fit", "one epoch too few",
-           Edit("fit", replace=("for epoch in range(epochs):", "for epoch in range(epochs - 1):"))),
+           Edit("fit", replace=("for epoch in range(epochs):", "for epoch in range(epochs - 1):")),
+           hint="loops over range(epochs - 1), training one epoch too few"),
     Mutant("test_fit", "never keeps the updated weights",
-           Edit("fit", replace=("weights, loss = train_step(weights,", "new_weights, loss = train_step(weights,"))),
+           Edit("fit", replace=("weights, loss = train_step(weights,", "new_weights, loss = train_step(weights,")),
+           hint="stores train_step's new weights under another name, so every step starts from the original weights"),
     Mutant("test_metrics", "RMSE without the square root",
-           Edit("metrics", replace=("return np.sqrt(np.mean((P - y) ** 2))", "return np.mean((P - y) ** 2)"))),
+           Edit("metrics", replace=("return np.sqrt(np.mean((P - y) ** 2))", "return np.mean((P - y) ** 2)")),
+           hint="leaves out the square root in root_mean_squared_error"),
     Mutant("test_metrics", "MAE without the absolute value",
-           Edit("metrics", replace=("return np.mean(np.abs(P - y))", "return np.mean(P - y)"))),
+           Edit("metrics", replace=("return np.mean(np.abs(P - y))", "return np.mean(P - y)")),
+           hint="averages the signed errors P - y without taking their absolute values"),
     Mutant("test_metrics", "RMSE taking the root before the mean (which is the MAE)",
-           Edit("metrics", replace=("return np.sqrt(np.mean((P - y) ** 2))", "return np.mean(np.sqrt((P - y) ** 2))"))),
+           Edit("metrics", replace=("return np.sqrt(np.mean((P - y) ** 2))", "return np.mean(np.sqrt((P - y) ** 2))")),
+           hint="takes the square root of each squared error before averaging, which gives the MAE"),
 ]
 
 ALTERNATIVES = [

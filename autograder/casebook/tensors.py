@@ -8,19 +8,24 @@ DEMO_MISTAKES = ("test_naive_add", "test_broadcast_shape", "test_gradient_check"
 MUTANTS = [
     # Exercise 1: broadcasting by hand
     Mutant("test_naive_add", "copies x, so an integer matrix cuts the decimals",
-           Edit("naive_add", replace=("result = np.empty(x.shape, dtype=np.result_type(x, y))", "result = x.copy()"))),
+           Edit("naive_add", replace=("result = np.empty(x.shape, dtype=np.result_type(x, y))", "result = x.copy()")),
+           hint="starts the result from x.copy(), which keeps the dtype of x instead of np.result_type(x, y)"),
     Mutant("test_naive_add", "adds y[i] instead of y[j]",
-           Edit("naive_add", replace=("x[i, j] + y[j]", "x[i, j] + y[i]"))),
+           Edit("naive_add", replace=("x[i, j] + y[j]", "x[i, j] + y[i]")),
+           hint="adds y[i], chosen by the row, where element [i, j] needs y[j]"),
     Mutant("test_naive_add", "always returns float64",
-           Edit("naive_add", replace=("np.empty(x.shape, dtype=np.result_type(x, y))", "np.empty(x.shape)"))),
+           Edit("naive_add", replace=("np.empty(x.shape, dtype=np.result_type(x, y))", "np.empty(x.shape)")),
+           hint="creates the result without a dtype, so it is always float64 rather than np.result_type(x, y)"),
     Mutant("test_naive_add", "no shape check: an IndexError instead of a ValueError",
            Edit("naive_add", replace=("if x.ndim != 2 or y.ndim != 1 or x.shape[1] != y.shape[0]:",
-                                      "if x.ndim != 2 or y.ndim != 1:"))),
+                                      "if x.ndim != 2 or y.ndim != 1:")),
+           hint="does not raise a ValueError when y's length differs from the number of columns of x"),
     # Exercise 2: the broadcasting rule
     Mutant("test_broadcast_shape", "aligns the shapes on the left",
            Edit("broadcast_shape", replace=(
                "a = (1,) * (rank - len(shape_a)) + tuple(shape_a)\n    b = (1,) * (rank - len(shape_b)) + tuple(shape_b)",
-               "a = tuple(shape_a) + (1,) * (rank - len(shape_a))\n    b = tuple(shape_b) + (1,) * (rank - len(shape_b))"))),
+               "a = tuple(shape_a) + (1,) * (rank - len(shape_a))\n    b = tuple(shape_b) + (1,) * (rank - len(shape_b))")),
+           hint="pads the shorter shape with 1s on the right, aligning the shapes on the left"),
     Mutant("test_broadcast_shape", "zips from the right and loses the extra axes of the longer shape",
            Edit("broadcast_shape", code='''
 def broadcast_shape(shape_a, shape_b):
@@ -33,98 +38,127 @@ def broadcast_shape(shape_a, shape_b):
         else:
             raise ValueError("shapes clash")
     return tuple(reversed(result))
-''')),
+'''),
+           hint="zips the shapes without padding, dropping the extra leading axes of the longer shape"),
     Mutant("test_broadcast_shape", "takes the larger size and never reports a clash",
            Edit("broadcast_shape", replace=(
                'raise ValueError(f"shapes {shape_a} and {shape_b} cannot be broadcast together")',
-               "result.append(max(size_a, size_b))"))),
+               "result.append(max(size_a, size_b))")),
+           hint="takes the larger size on every axis and never raises a ValueError when two sizes clash"),
     Mutant("test_broadcast_shape", "only stretches size 1 in the second shape",
-           Edit("broadcast_shape", replace=("        elif size_a == 1:\n            result.append(size_b)\n", ""))),
+           Edit("broadcast_shape", replace=("        elif size_a == 1:\n            result.append(size_b)\n", "")),
+           hint="stretches a size 1 in shape_b but treats a size 1 in shape_a as a clash"),
     # Exercise 3: products with loops
     Mutant("test_naive_products", "matrix product with as many output columns as x has",
-           Edit("naive_products", replace=("for j in range(y.shape[1]):", "for j in range(x.shape[1]):"))),
+           Edit("naive_products", replace=("for j in range(y.shape[1]):", "for j in range(x.shape[1]):")),
+           hint="loops over range(x.shape[1]) for the output columns of naive_matrix_dot, where y.shape[1] is needed"),
     Mutant("test_naive_products", "matrix-vector product that never resets its running sum",
            Edit("naive_products", replace=(
                "    for i in range(x.shape[0]):\n        for k in range(x.shape[1]):\n"
                "            result[i] += x[i, k] * y[k]\n",
                "    total = 0.0\n    for i in range(x.shape[0]):\n        for k in range(x.shape[1]):\n"
-               "            total += x[i, k] * y[k]\n        result[i] = total\n"))),
+               "            total += x[i, k] * y[k]\n        result[i] = total\n")),
+           hint="never restarts its running sum at 0 for each row in naive_matrix_vector_dot"),
     Mutant("test_naive_products", "vector dot without a length check",
            Edit("naive_products", replace=(
                '    if x.shape[0] != y.shape[0]:\n        raise ValueError(f"vectors of lengths {x.shape[0]} and {y.shape[0]}")\n',
-               ""))),
+               "")),
+           hint="lets naive_vector_dot run on vectors of different lengths instead of raising a ValueError"),
     Mutant("test_naive_products", "reads y as if it were transposed",
-           Edit("naive_products", replace=("x[i, k] * y[k, j]", "x[i, k] * y[j, k]"))),
+           Edit("naive_products", replace=("x[i, k] * y[k, j]", "x[i, k] * y[j, k]")),
+           hint="uses y[j, k] where naive_matrix_dot needs y[k, j], column j of y"),
     # Exercise 4: backward through a matrix product
     Mutant("test_matmul_backward", "ignores the upstream gradient (the formula for a plain sum)",
-           Edit("matmul_backward", replace=("dW = X.T @ G", "dW = X.T @ np.ones_like(G)"))),
+           Edit("matmul_backward", replace=("dW = X.T @ G", "dW = X.T @ np.ones_like(G)")),
+           hint="computes dW from a matrix of ones, as for L = sum(N), instead of from G"),
     Mutant("test_matmul_backward", "forgets the transpose of W",
-           Edit("matmul_backward", replace=("dX = G @ W.T", "dX = G @ W"))),
+           Edit("matmul_backward", replace=("dX = G @ W.T", "dX = G @ W")),
+           hint="computes dX as G @ W, missing the transpose of W"),
     Mutant("test_matmul_backward", "transposed weight gradient",
-           Edit("matmul_backward", replace=("dW = X.T @ G", "dW = G.T @ X"))),
+           Edit("matmul_backward", replace=("dW = X.T @ G", "dW = G.T @ X")),
+           hint="computes dW as G.T @ X, the transpose of the weight gradient X.T @ G"),
     Mutant("test_matmul_backward", "returns the pair the other way round",
-           Edit("matmul_backward", replace=("return dX, dW", "return dW, dX"))),
+           Edit("matmul_backward", replace=("return dX, dW", "return dW, dX")),
+           hint="returns (dW, dX), the pair the other way round"),
     Mutant("test_matmul_backward", "numerical gradient instead of backprop", Edit("matmul_backward", code='''
 def matmul_backward(X, W, G):
     dX = numerical_gradient(lambda X_: np.sum(G * (X_ @ W)), X)
     dW = numerical_gradient(lambda W_: np.sum(G * (X @ W_)), W)
     return dX, dW
-''')),
+'''),
+           hint="uses numerical_gradient instead of the formulas, far too slow for big matrices"),
     # Exercise 5: forward
     Mutant("test_sigmoid_sum_forward", "averages instead of summing",
-           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.mean(S)"))),
+           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.mean(S)")),
+           hint="takes the mean of S for L instead of the sum of all its entries"),
     Mutant("test_sigmoid_sum_forward", "applies the sigmoid after the sum",
-           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = sigmoid(np.sum(N))"))),
+           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = sigmoid(np.sum(N))")),
+           hint="sums N first and applies the sigmoid to the total, instead of summing S = sigmoid(N)"),
     Mutant("test_sigmoid_sum_forward", "sums over the batch axis only",
-           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.sum(S, axis=0)"))),
+           Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.sum(S, axis=0)")),
+           hint="sums S over axis 0 only, giving an array instead of one number"),
     # Exercise 6: backward
     Mutant("test_sigmoid_sum_backward", "forgets the sigmoid's derivative",
-           Edit("sigmoid_sum_backward", replace=('dL_dN = dL_dS * sigmoid_deriv(values["N"])', "dL_dN = dL_dS"))),
+           Edit("sigmoid_sum_backward", replace=('dL_dN = dL_dS * sigmoid_deriv(values["N"])', "dL_dN = dL_dS")),
+           hint="uses dL/dS as dL/dN, without multiplying by the sigmoid's derivative at N"),
     Mutant("test_sigmoid_sum_backward", "takes the sigmoid's derivative at S instead of N",
-           Edit("sigmoid_sum_backward", replace=('sigmoid_deriv(values["N"])', 'sigmoid_deriv(values["S"])'))),
+           Edit("sigmoid_sum_backward", replace=('sigmoid_deriv(values["N"])', 'sigmoid_deriv(values["S"])')),
+           hint="takes sigmoid_deriv of S, where the sigmoid's derivative belongs at N"),
     Mutant("test_sigmoid_sum_backward", "transposed weight gradient",
-           Edit("sigmoid_sum_backward", replace=("dL_dW = X.T @ dL_dN", "dL_dW = dL_dN.T @ X"))),
+           Edit("sigmoid_sum_backward", replace=("dL_dW = X.T @ dL_dN", "dL_dW = dL_dN.T @ X")),
+           hint="computes dL/dW as dL/dN.T @ X, the transpose of X.T @ dL/dN"),
     Mutant("test_sigmoid_sum_backward", "numerical gradient instead of backprop",
            Edit("sigmoid_sum_backward", code='''
 def sigmoid_sum_backward(X, W):
     dL_dX = numerical_gradient(lambda X_: sigmoid_sum_forward(X_, W)["L"], X)
     dL_dW = numerical_gradient(lambda W_: sigmoid_sum_forward(X, W_)["L"], W)
     return dL_dX, dL_dW
-''')),
+'''),
+           hint="uses numerical_gradient instead of the backward pass, far too slow for big matrices"),
     # Exercise 7: unbroadcast
     Mutant("test_unbroadcast", "drops the summed size-1 axes",
-           Edit("unbroadcast", replace=("keepdims=True", "keepdims=False"))),
+           Edit("unbroadcast", replace=("keepdims=True", "keepdims=False")),
+           hint="sums the size-1 axes without keepdims=True, so they vanish from the shape"),
     Mutant("test_unbroadcast", "sums only the axes broadcasting added on the left",
            Edit("unbroadcast", replace=(
                "    for axis, size in enumerate(shape):\n        if size == 1 and grad.shape[axis] != 1:\n"
-               "            grad = grad.sum(axis=axis, keepdims=True)\n", ""))),
+               "            grad = grad.sum(axis=axis, keepdims=True)\n", "")),
+           hint="sums only the axes added on the left, not the size-1 axes that were stretched"),
     Mutant("test_unbroadcast", "averages over the added axes instead of summing",
            Edit("unbroadcast", replace=("grad = grad.sum(axis=tuple(range(extra)))",
-                                        "grad = grad.mean(axis=tuple(range(extra)))"))),
+                                        "grad = grad.mean(axis=tuple(range(extra)))")),
+           hint="averages over the axes added on the left where the gradient must be summed"),
     Mutant("test_unbroadcast", "always sums over the first axis, as for a bias",
            Edit("unbroadcast", code='''
 def unbroadcast(grad, shape):
     return grad.sum(axis=0)
-''')),
+'''),
+           hint="always sums over axis 0, as for a bias, whatever shape it is asked for"),
     Mutant("test_unbroadcast", "numerical gradient instead of backprop: bumps each entry of the broadcast array",
            Edit("unbroadcast", code='''
 def unbroadcast(grad, shape):
     return numerical_gradient(lambda b: np.sum(grad * b), np.zeros(shape))
-''')),
+'''),
+           hint="uses numerical_gradient, bumping every entry, instead of summing grad over the broadcast axes"),
     # Exercise 8: gradient check
     Mutant("test_gradient_check", "averages the relative errors instead of taking the largest",
-           Edit("gradient_check", replace=("return float(np.max(", "return float(np.mean("))),
+           Edit("gradient_check", replace=("return float(np.max(", "return float(np.mean(")),
+           hint="returns the mean of the relative errors instead of the largest one"),
     Mutant("test_gradient_check", "absolute instead of relative errors",
-           Edit("gradient_check", replace=("np.max(np.abs(grad - numeric) / scale)", "np.max(np.abs(grad - numeric))"))),
+           Edit("gradient_check", replace=("np.max(np.abs(grad - numeric) / scale)", "np.max(np.abs(grad - numeric))")),
+           hint="returns absolute errors, never dividing by max(|grad|, |numerical|, 1e-8)"),
     Mutant("test_gradient_check", "no floor: where both gradients are 0 it divides 0 by 0",
            Edit("gradient_check", replace=("np.maximum(np.maximum(np.abs(grad), np.abs(numeric)), 1e-8)",
-                                           "np.maximum(np.abs(grad), np.abs(numeric))"))),
+                                           "np.maximum(np.abs(grad), np.abs(numeric))")),
+           hint="divides by max(|grad|, |numerical|) without the 1e-8 floor, so two zeros give 0 / 0"),
     Mutant("test_gradient_check", "measures against the claimed gradient only",
            Edit("gradient_check", replace=("np.maximum(np.maximum(np.abs(grad), np.abs(numeric)), 1e-8)",
-                                           "np.maximum(np.abs(grad), 1e-8)"))),
+                                           "np.maximum(np.abs(grad), 1e-8)")),
+           hint="divides by |grad| alone instead of by the larger of |grad| and the numerical gradient"),
     Mutant("test_gradient_check", "does not pass h on",
            Edit("gradient_check", replace=("numeric = numerical_gradient(loss, x, h)",
-                                           "numeric = numerical_gradient(loss, x)"))),
+                                           "numeric = numerical_gradient(loss, x)")),
+           hint="calls numerical_gradient without passing on the h it was given"),
     Mutant("test_gradient_check", "keeps the errors in an array like grad: integer gradients give integer errors",
            Edit("gradient_check", code='''
 def gradient_check(loss, grad, x, h=1e-5):
@@ -134,7 +168,8 @@ def gradient_check(loss, grad, x, h=1e-5):
         scale = max(abs(grad[index]), abs(numeric[index]), 1e-8)
         errors[index] = abs(grad[index] - numeric[index]) / scale
     return float(np.max(errors))
-''')),
+'''),
+           hint="stores the errors in np.zeros_like(grad), so an integer grad turns them into integers"),
 ]
 
 ALTERNATIVES = [
