@@ -49,6 +49,8 @@ def main(argv=None):
                        help="grade on the workers of this Dask scheduler (needs the [cluster] extra)")
     grade.add_argument("--sandbox", choices=["auto", "bwrap", "guard-only"], default="auto",
                        help="bubblewrap isolation (auto and bwrap: required) or none (guard-only)")
+    grade.add_argument("--no-hints", action="store_false", dest="hints",
+                       help="do not name likely mistakes in the feedback (see autograder/hints.py)")
     grade.add_argument("--i-understand-unsafe", action="store_true", dest="unsafe",
                        help="allow --sandbox guard-only, where student code is not isolated")
 
@@ -85,7 +87,7 @@ def main(argv=None):
     limits = Limits(memory_bytes=int(args.memory * 2**30), cell_timeout=args.cell_timeout,
                     notebook_timeout=args.timeout)
     settings = Settings(jobs=max(1, args.jobs), limits=limits, db_url=args.db, sandbox=args.sandbox,
-                        unsafe=args.unsafe, scheduler=args.scheduler)
+                        unsafe=args.unsafe, scheduler=args.scheduler, hints=args.hints)
     _, outcomes = grade_class(submissions, out, settings)
     return 1 if any(o.status == "grader-error" for o in outcomes) else 0
 

@@ -48,6 +48,7 @@ class Settings:
     sandbox: str = "auto"          # "auto"/"bwrap" (bubblewrap, required) or "guard-only" (needs `unsafe`)
     unsafe: bool = False           # the instructor accepts grading without bubblewrap
     scheduler: str = ""            # a Dask scheduler's address: grade on its workers (see cluster.py)
+    hints: bool = True             # name a lost exercise's likely mistake in the feedback (hints.py)
 
 
 @dataclass
@@ -173,7 +174,7 @@ def _job(student, name, submitted, root, db_url, settings, use_bwrap, hidden_pat
             "db_url": db_url, "limits": asdict(settings.limits), "use_bwrap": use_bwrap,
             "denied_modules": list(registry.denied_while_grading(name)),
             "switched_off": list(registry.get(name).switched_off),
-            "hidden_paths": hidden_paths}
+            "hidden_paths": hidden_paths, "hints": settings.hints}
 
 
 # A worker that judged hidden tests with the numba kernels keeps numba and LLVM in memory (about 450 MB);

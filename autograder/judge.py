@@ -18,6 +18,7 @@ same encoding, so hidden tests behave the same in both places.
 import contextlib
 import hashlib
 import inspect
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,6 +36,9 @@ class StudentCodeError(Exception):
 
 class KernelGone(StudentCodeError):
     """The student's kernel died or stopped answering."""
+
+    def __init__(self, message):
+        super().__init__(message, "gone")
 
 
 class SourceFunction:
@@ -174,7 +178,13 @@ student = _Student()
 
 
 class Backend:
-    """Sends one request to wherever the student's code lives and decodes the reply."""
+    """Sends one request to wherever the student's code lives and decodes the reply.
+
+    While `record` is a list, it receives what every request about the
+    student's code gave back, in order (hints.py compares it with known
+    wrong answers).
+    """
+    record = None
 
     def send(self, text, frames, label):
         """Deliver one request (JSON text and array frames); return the reply's (text, frames)."""
@@ -189,6 +199,17 @@ class Backend:
 
     def request(self, message, label, keep=False):
         """Send one request; plain data comes back, or Remotes (made `live` when `keep`)."""
+        if self.record is None or message["op"] in UNRECORDED:
+            return self._request(message, label, keep)
+        try:
+            value = self._request(message, label, keep)
+        except StudentCodeError as error:
+            self.record.append(Raised(error.kind))
+            raise
+        self.record.append(_copied(value))
+        return value
+
+    def _request(self, message, label, keep):
         text, frames = self.send(*wire.dumps(message), label)
         reply = wire.loads(text)
         if type(reply) is not dict:
@@ -196,7 +217,7 @@ class Backend:
         if "missing" in reply:
             raise StudentCodeError(
                 f"Your notebook does not define `{str(reply['missing'])[:100]}`. Run the cell that defines it, "
-                "and keep the name exactly as the exercise gives it.")
+                "and keep the name exactly as the exercise gives it.", "missing")
         if "error" in reply:
             error = reply["error"] if type(reply["error"]) is dict else {}
             kind, text = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:500]
@@ -210,6 +231,27 @@ class Backend:
         mro = data.get("mro") if type(data.get("mro")) is list else []
         info = {"type": str(data.get("type", "?"))[:200], "mro": [str(name)[:200] for name in mro[:50]]}
         return Remote(self, data["handle"], label, info, keep)
+
+
+# Requests whose replies say nothing about the answer: the namespace's names, and the grader's housekeeping.
+UNRECORDED = ("names", "install", "forget")
+
+
+@dataclass(frozen=True)
+class Raised:
+    """In a record: the request raised instead of giving a value (`kind` as StudentCodeError has it)."""
+    kind: str
+
+
+def _copied(value):
+    """A copy of a reply for the record, so that a hidden test writing into an array does not change it."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    return value
 
 
 class LocalBackend(Backend):

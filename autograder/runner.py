@@ -61,6 +61,7 @@ class CellResult:
     message: str = ""  # why points were lost; empty when full marks
     hidden_message: str = ""  # what the hidden part alone found wrong (the tests check it catches every mutant)
     seed: int = 0  # what the hidden part drew its random inputs from (judge.seed_for)
+    hint: str = ""  # the likely mistake, when the answer behaves like a known wrong one (hints.py)
 
 
 def split_hidden(source):
@@ -290,7 +291,7 @@ class KernelSession(judge.Backend):
         if self.gone:
             raise judge.KernelGone(self.gone)
         if self.remaining() <= 0:
-            raise judge.StudentCodeError(f"{label} was not called: the notebook's time limit had passed.")
+            raise judge.StudentCodeError(f"{label} was not called: the notebook's time limit had passed.", "gone")
         self.calls += 1
         number = str(self.calls).encode()
         try:
@@ -303,7 +304,7 @@ class KernelSession(judge.Backend):
         if reply is None:
             await self.recover(f"{label} was still running after {timeout:.0f} s")
             raise judge.StudentCodeError(
-                f"{label} did not finish within {timeout:.0f} seconds. Look for an endless loop.")
+                f"{label} did not finish within {timeout:.0f} seconds. Look for an endless loop.", "timeout")
         try:
             return reply[0].decode(), reply[1:]
         except (IndexError, UnicodeDecodeError):
@@ -382,15 +383,18 @@ class LogTail:
         return self.data.decode("utf-8", "replace")
 
 
-async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook="", timings=None):
+async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook="", timings=None, evidence=None):
     """Execute and judge `nb` in place; return a CellResult per autograded test cell.
 
     `skip_ids` are grade ids of locked cells not run while grading (widgets,
     long demonstrations); `student` and `notebook` seed the hidden tests.
     `timings`, a dict, receives the seconds spent starting the sandboxed
     kernel, running the notebook's cells and running the hidden tests.
+    `evidence`, a dict, receives for each failed hidden part a Failure: what
+    the student's code gave it (hints.py diagnoses from it).
     """
     timings = {} if timings is None else timings
+    evidence = {} if evidence is None else evidence
     timings.update({"kernel start": 0.0, "cells": 0.0, "hidden tests": 0.0})
     began = time.monotonic()
     limits = sandbox.limits
@@ -435,7 +439,7 @@ async def run(nb, sandbox: Sandbox, skip_ids=frozenset(), student="", notebook="
                 if grade_id in tests:
                     seed = judge.seed_for(student, notebook, grade_id)
                     began = time.monotonic()
-                    results.append(await judge_cell(session, cell, tests[grade_id], hidden_ran, seed))
+                    results.append(await judge_cell(session, cell, tests[grade_id], hidden_ran, seed, evidence))
                     timings["hidden tests"] += time.monotonic() - began
                     hidden_ran = hidden_ran or bool(tests[grade_id].strip())
                 elif hidden_ran:
@@ -473,7 +477,15 @@ async def execute_cell(client, session, cell, index):
         await session.recover("This cell ran past its time limit")
 
 
-async def judge_cell(session, cell, hidden_source, withhold, seed):
+@dataclass
+class Failure:
+    """A hidden part that failed, and every reply the student's code gave it (judge.Backend.record)."""
+    hidden_source: str
+    seed: int
+    record: list
+
+
+async def judge_cell(session, cell, hidden_source, withhold, seed, evidence):
     """Run the hidden part of one test cell here and fold the verdict into the cell's outputs."""
     visible_error = next((o for o in cell.outputs if o.output_type == "error"), None)
     message, hidden_message = "", ""
@@ -482,9 +494,11 @@ async def judge_cell(session, cell, hidden_source, withhold, seed):
     elif visible_error is not None:
         message = visible_failure(visible_error)
     if not session.gone and hidden_source.strip():
-        hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source,
-                                                 cell.metadata.nbgrader["grade_id"], seed)
+        grade_id, session.record = cell.metadata.nbgrader["grade_id"], []
+        hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source, grade_id, seed)
+        record, session.record = session.record, None
         if hidden_message:
+            evidence[grade_id] = Failure(hidden_source, seed, record)
             hidden_message += f"\n(The hidden tests drew their inputs with seed {seed}.)"
         message = message or hidden_message
     result = verdict(cell, message, withhold)
@@ -555,6 +569,14 @@ def normalise_outputs(cell, result, withhold=False):
         kept.append(nbformat.v4.new_output("error", ename="NotPassed", evalue=result.message,
                                            traceback=[result.message]))
     cell.outputs = kept
+
+
+def add_hint(cell, result, hint):
+    """Add `hint` to a lost test cell's verdict and to the error output that shows it."""
+    result.hint, result.message = hint, f"{result.message}\n\n{hint}"
+    for out in cell.outputs:
+        if out.output_type == "error" and out.ename == "NotPassed":
+            out.evalue, out.traceback = result.message, [result.message]
 
 
 def _note(text):

@@ -20,10 +20,11 @@ import traceback
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils as nbutils
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
                                     OverwriteCells, OverwriteKernelspec)
 
-from . import inert, runner
+from . import hints, inert, runner
 from .sandbox import Limits, Sandbox
 
 
@@ -85,12 +86,23 @@ def grade(job):
         for extra in Path(job["release"]).parent.iterdir():  # data files shipped with the notebook
             if extra.is_file() and extra.suffix != ".ipynb":
                 (sandbox.notebook_dir / extra.name).write_bytes(extra.read_bytes())
-        timings = {}
+        timings, evidence = {}, {}
         try:
             results = asyncio.run(runner.run(nb, sandbox, skipped_ids(release_nb), job["student"], job["notebook"],
-                                             timings))
+                                             timings, evidence))
         finally:
             stop_leftover_children()
+    if job.get("hints", True) and evidence:
+        began = time.monotonic()
+        try:
+            diagnosed = hints.diagnose(job["notebook"], Path(job["release"]).parent, evidence)
+        except Exception:  # a hint is a help; the grades stand without it
+            diagnosed = {}
+        cells = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells if nbutils.is_grade(cell)}
+        for result in results:
+            if result.grade_id in diagnosed:
+                runner.add_hint(cells[result.grade_id], result, diagnosed[result.grade_id])
+        timings["hints"] = time.monotonic() - began
     nbformat.write(inert.make_inert(nb, release_nb), job["graded"])
     return {"status": "graded", "cells": [r.__dict__ for r in results], "timings": timings}
 
