@@ -24,6 +24,7 @@ import numpy as np
 from . import casebook, course, judge, runner, submissions
 
 MUTANT_SECONDS = 10   # for one mutant: running its notebook's cells and the hidden test
+NOTEBOOK_SECONDS = 30  # for all the mutants tried on one graded notebook
 RTOL, ATOL = 1e-5, 1e-8
 # A record with one of these says nothing about how the answer computes: it was not written, or never ran.
 UNDIAGNOSABLE = ("NotImplementedError", "missing", "gone")
@@ -46,7 +47,7 @@ def diagnose(notebook, release_dir, evidence, solutions=course.SOLUTIONS):
                     emit([grade_id, index])
 
     matched = {}
-    for grade_id, index in in_child(work, MUTANT_SECONDS * sum(map(len, mutants.values())) + 20):
+    for grade_id, index in in_child(work, NOTEBOOK_SECONDS):
         matched.setdefault(grade_id, []).append(mutants[grade_id][index])
     release = submissions.release_notebook(notebook, release_dir.parent)
     return {grade_id: sentence(found, release) for grade_id, found in matched.items()}
@@ -73,8 +74,14 @@ def section_of(nb, cell_id):
 
 
 def diagnosable(record):
-    return bool(record) and not any(isinstance(item, judge.Raised) and item.kind in UNDIAGNOSABLE
-                                    for item in record)
+    """Whether a record tells how the answer computes: at least one reply is data, none says it was not run.
+
+    An answer that only raised (or only handed over its function) could be
+    any answer that raises there: a guess from it would be a wrong hint as
+    often as a right one.
+    """
+    data = [item for item in record if not isinstance(item, (judge.Raised, judge.Remote))]
+    return bool(data) and not any(isinstance(item, judge.Raised) and item.kind in UNDIAGNOSABLE for item in record)
 
 
 def matches(failure, mutant, notebook, release_dir, solutions):

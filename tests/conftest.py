@@ -28,8 +28,9 @@ def grade_cases(tmp_path_factory, sandbox, names):
             path = root / "submitted" / student / "01_derivatives" / "01_derivatives.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content)
+    # The guard-only run grades with --no-hints, so that the tests can see that it turns them off.
     settings = Settings(jobs=max(2, os.cpu_count() or 2), limits=TEST_LIMITS, sandbox=sandbox,
-                        unsafe=sandbox == "guard-only")
+                        unsafe=sandbox == "guard-only", hints=sandbox != "guard-only")
     grade_class(root / "submitted", root / "out", settings, log=lambda *a: None, progress=False)
     return GradedClass(root / "out")
 

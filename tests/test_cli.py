@@ -76,6 +76,12 @@ def test_feedback_explains_lost_points_without_revealing_hidden_tests(demo):
     assert "BEGIN HIDDEN TESTS" not in text and "autograder.reference" not in text
 
 
+def test_demo_feedback_names_the_mistaken_students_likely_mistake(demo):
+    out, _, _ = demo
+    text = (out / "feedback" / "mistaken_student" / f"{NAMES[0]}.html").read_text()
+    assert "Likely mistake: your answer behaves like one that" in text and "Reread the section" in text
+
+
 def test_grading_a_zip_with_broken_and_missing_work(tmp_path):
     name = NAMES[0]
     folder = tmp_path / "class"
