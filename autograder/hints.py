@@ -8,10 +8,14 @@ tolerance, the feedback names that mistake in the casebook's words for
 students and the section to reread. It shows nothing else: no hidden test,
 no expected value.
 
-The mutants run in a forked child of the grader, one after another, each in
-a namespace of its own and with its own time budget; whatever they do there
-cannot change the grades, which are decided before.
+A hint is given only where the student's code returned a value the solution
+does not: an answer that merely raised could be any answer that raises there.
+
+The mutants run in a forked child of the grader, each on a fork of its own
+and with its own time budget; whatever they do there cannot change the
+grades, which are decided before.
 """
+import functools
 import json
 import os
 import select
@@ -23,7 +27,8 @@ import numpy as np
 
 from . import casebook, course, judge, runner, submissions
 
-MUTANT_SECONDS = 10   # for one mutant: running its notebook's cells and the hidden test
+MUTANT_SECONDS = 5    # at most, for one mutant: running its notebook's cells and the hidden test
+SLOWER = 3, 1         # (times, plus s): a mutant slower than this next to the student's code behaves otherwise
 NOTEBOOK_SECONDS = 30  # for all the mutants tried on one graded notebook
 RTOL, ATOL = 1e-5, 1e-8
 # A record with one of these says nothing about how the answer computes: it was not written, or never ran.
@@ -32,7 +37,8 @@ UNDIAGNOSABLE = ("NotImplementedError", "missing", "gone")
 
 def diagnose(notebook, release_dir, evidence, solutions=course.SOLUTIONS):
     """{grade id: the hint} for the failures in `evidence` (runner.Failure by grade id) that match mutants."""
-    mutants = {grade_id: [m for m in casebook.for_notebook(notebook).MUTANTS if m.exercise == grade_id]
+    known = [mutant for mutant in casebook.for_notebook(notebook).MUTANTS if not mutant.unseeded]
+    mutants = {grade_id: [mutant for mutant in known if mutant.exercise == grade_id]
                for grade_id, failure in evidence.items() if diagnosable(failure.record)}
     mutants = {grade_id: found for grade_id, found in mutants.items() if found}
     if not mutants or not (solutions / notebook).is_dir():
@@ -41,16 +47,64 @@ def diagnose(notebook, release_dir, evidence, solutions=course.SOLUTIONS):
     def work(emit):
         os.chdir(release_dir)  # as the student's kernel: the files shipped with the notebook beside it
         sys.path.insert(0, str(release_dir))
-        for grade_id, found in mutants.items():
-            for index, mutant in enumerate(found):
-                if matches(evidence[grade_id], mutant, notebook, release_dir, solutions):
-                    emit([grade_id, index])
+        search(notebook, release_dir, evidence, mutants, solutions, emit)
 
     matched = {}
     for grade_id, index in in_child(work, NOTEBOOK_SECONDS):
         matched.setdefault(grade_id, []).append(mutants[grade_id][index])
     release = submissions.release_notebook(notebook, release_dir.parent)
     return {grade_id: sentence(found, release) for grade_id, found in matched.items()}
+
+
+def search(notebook, release_dir, evidence, mutants, solutions, emit):
+    """Run the solution notebook's cells once, branching off (by fork) at each exercise's answer cell.
+
+    There a branch of the solution itself runs on to the exercise's test cell
+    and replays the hidden test: unless the student's code returned a value
+    the solution does not, the mistake is not in what the answer computes (it
+    only raised, say), and no hint is sought. Otherwise each mutant gets a
+    branch that runs its mutated cell and the cells up to the test cell,
+    replays the hidden test, and is emitted as [grade id, mutant index] when
+    its replies are the student's. Running the shared cells once keeps a
+    notebook that loads a data set from paying for it per mutant.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    build = functools.partial(submissions.build, notebook, release=release_dir.parent, solutions=solutions)
+    cells = build().cells
+    where = {cell.metadata.get("nbgrader", {}).get("grade_id"): position for position, cell in enumerate(cells)}
+    namespace = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
+
+    def returns_other_values(grade_id, tail):
+        run_cells(tail, namespace)
+        return wrong_values(evidence[grade_id].record, replay(evidence[grade_id], namespace)[1])
+
+    def behaves_alike(grade_id, tail):
+        run_cells(tail, namespace)
+        failure = evidence[grade_id]
+        passed, replies = replay(failure, namespace, Following(failure.record))
+        return not passed and same_record(replies, failure.record)
+
+    def budget(failure):
+        """A student whose code ran out of time may match a slow mutant; one whose code answered, only a quick one."""
+        if any(isinstance(reply, judge.Raised) and reply.kind == "timeout" for reply in failure.record):
+            return MUTANT_SECONDS
+        times, plus = SLOWER
+        return min(MUTANT_SECONDS, times * failure.seconds + plus)
+
+    edited = {grade_id: [where.get(mutant.edit.cell) for mutant in found] for grade_id, found in mutants.items()}
+    edited = {grade_id: at for grade_id, at in edited.items() if grade_id in where and None not in at}
+    for position, cell in enumerate(cells[:max(map(where.get, edited), default=-1) + 1]):
+        for grade_id, at in edited.items():
+            test = where[grade_id]
+            if min(at) != position or not branch(MUTANT_SECONDS, returns_other_values, grade_id,
+                                                 cells[position:test + 1]):
+                continue
+            for index, mutant in enumerate(mutants[grade_id]):
+                if branch(budget(evidence[grade_id]), behaves_alike, grade_id,
+                          build([mutant.edit]).cells[position:test + 1]):
+                    emit([grade_id, index])
+        run_cells([cell], namespace)
 
 
 def sentence(mutants, release):
@@ -80,40 +134,63 @@ def diagnosable(record):
     any answer that raises there: a guess from it would be a wrong hint as
     often as a right one.
     """
-    data = [item for item in record if not isinstance(item, (judge.Raised, judge.Remote))]
-    return bool(data) and not any(isinstance(item, judge.Raised) and item.kind in UNDIAGNOSABLE for item in record)
+    unrun = any(isinstance(reply, judge.Raised) and reply.kind in UNDIAGNOSABLE for reply in record)
+    return any(map(_data, record)) and not unrun
 
 
-def matches(failure, mutant, notebook, release_dir, solutions):
-    """Whether `mutant`, given the same hidden test and seed, fails it with the same replies as the student."""
-    signal.signal(signal.SIGALRM, _out_of_time)
-    signal.setitimer(signal.ITIMER_REAL, MUTANT_SECONDS)
-    backend, passed = judge.LocalBackend({}), False
-    backend.record = []
+def replay(failure, namespace, record=None):
+    """(passed, replies): how the code in `namespace` does on the failed hidden test, run with the student's seed."""
+    backend = judge.LocalBackend(namespace)
+    backend.record, passed = [] if record is None else record, False
     try:
-        nb = submissions.build(notebook, [mutant.edit], release=release_dir.parent, solutions=solutions)
-        backend = judge.LocalBackend(namespace_of(nb))
-        backend.record = []
         with judge.use_backend(backend), judge.seeded(failure.seed):
             exec(compile(failure.hidden_source, "<hidden tests>", "exec"), {"__name__": "__hidden_tests__"})
         passed = True
     except TimedOut:
-        backend.record.append(judge.Raised("timeout"))
+        list.append(backend.record, judge.Raised("timeout"))
     except BaseException:
         pass
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-    mine = [judge.Raised("timeout") if isinstance(item, judge.Raised) and item.kind == "TimedOut" else item
-            for item in backend.record]
-    return not passed and len(mine) == len(failure.record) and all(map(same, failure.record, mine))
+    return passed, [_timeout(reply) for reply in backend.record]
 
 
-def namespace_of(nb):
-    """Run what a graded kernel runs (the visible part of test cells included) in a fresh namespace here."""
-    import matplotlib
-    matplotlib.use("Agg")
-    namespace = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
-    for cell in nb.cells:
+def _timeout(reply):
+    return judge.Raised("timeout") if isinstance(reply, judge.Raised) and reply.kind == "TimedOut" else reply
+
+
+class Following(list):
+    """A mutant's record that stops its hidden test at the first reply unlike the student's: it cannot match."""
+
+    def __init__(self, theirs):
+        super().__init__()
+        self.theirs = theirs
+
+    def append(self, reply):
+        if len(self) >= len(self.theirs) or not same(_timeout(reply), self.theirs[len(self)]):
+            raise Diverged()
+        super().append(reply)
+
+
+class Diverged(BaseException):
+    """Raised through the hidden test (past its `except Exception`) when a mutant's reply differs."""
+
+
+def same_record(mine, theirs):
+    return len(mine) == len(theirs) and all(map(same, mine, theirs))
+
+
+def wrong_values(record, solutions_record):
+    """Whether the student's code answered where the solution answered otherwise, or did otherwise where it raised.
+
+    Code that raised where the solution returned a value shows only that it
+    raised, as any answer that raises there would.
+    """
+    return any((_answered(reply) or isinstance(expected, judge.Raised)) and not same(reply, expected, 1e-12, 0)
+               for reply, expected in zip(record, solutions_record))
+
+
+def run_cells(cells, namespace):
+    """Run what a graded kernel runs of `cells` (the visible part of test cells included) in `namespace`."""
+    for cell in cells:
         if cell.cell_type != "code" or runner.SKIP_TAG in cell.metadata.get("tags", []):
             continue
         visible = runner.split_hidden(cell.source)[0]
@@ -124,25 +201,58 @@ def namespace_of(nb):
             pass
     import matplotlib.pyplot as plt
     plt.close("all")
-    return namespace
 
 
-def same(mine, theirs):
+def branch(seconds, task, *args):
+    """Whether `task(*args)`, run in a forked child on its own copy of everything, said yes within `seconds`."""
+    pid = os.fork()
+    if pid == 0:
+        said = False
+        try:
+            signal.signal(signal.SIGALRM, _out_of_time)
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+            said = bool(task(*args))
+        finally:
+            os._exit(1 if said else 0)
+    deadline = time.monotonic() + seconds + 1
+    while (status := os.waitpid(pid, os.WNOHANG)) == (0, 0):
+        if time.monotonic() > deadline:  # stuck where the alarm cannot reach it (inside compiled code)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return False
+        time.sleep(0.005)
+    return os.waitstatus_to_exitcode(status[1]) == 1
+
+
+def same(mine, theirs, rtol=RTOL, atol=ATOL):
     """Whether two replies agree: numbers within the tolerance, kernel objects by type, the rest exactly."""
     if isinstance(mine, judge.Raised) or isinstance(theirs, judge.Raised):
         return isinstance(mine, judge.Raised) and isinstance(theirs, judge.Raised) and mine == theirs
     if isinstance(mine, judge.Remote) or isinstance(theirs, judge.Remote):
         return (isinstance(mine, judge.Remote) and isinstance(theirs, judge.Remote)
                 and mine.type_name == theirs.type_name)
+    alike = functools.partial(same, rtol=rtol, atol=atol)
     if isinstance(mine, dict) or isinstance(theirs, dict):
         return (isinstance(mine, dict) and isinstance(theirs, dict) and mine.keys() == theirs.keys()
-                and all(same(mine[key], theirs[key]) for key in mine))
+                and all(alike(mine[key], theirs[key]) for key in mine))
     if isinstance(mine, (list, tuple)) and isinstance(theirs, (list, tuple)):
-        return len(mine) == len(theirs) and all(map(same, mine, theirs))
+        return len(mine) == len(theirs) and all(map(alike, mine, theirs))
     if _numeric(mine) and _numeric(theirs):
+        arrays = isinstance(mine, (np.ndarray, np.generic)) and isinstance(theirs, (np.ndarray, np.generic))
+        if arrays and mine.dtype != theirs.dtype:  # float64 where float32 is due is a mistake of its own
+            return False
         mine, theirs = np.asarray(mine), np.asarray(theirs)
-        return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, RTOL, ATOL, equal_nan=True))
+        return mine.shape == theirs.shape and bool(np.allclose(mine, theirs, rtol, atol, equal_nan=True))
     return type(mine) is type(theirs) and mine == theirs
+
+
+def _data(reply):
+    return not isinstance(reply, (judge.Raised, judge.Remote))
+
+
+def _answered(reply):
+    """A value, a kernel object, or the end of a generator: StopIteration is how one says "no more"."""
+    return not isinstance(reply, judge.Raised) or reply.kind == "StopIteration"
 
 
 def _numeric(value):
@@ -169,15 +279,19 @@ def in_child(work, timeout):
     pid = os.fork()
     if pid == 0:  # the child: nothing it prints may reach the worker's own output, which talks to the grader
         try:
+            os.setpgid(0, 0)  # its branches go with it when it is stopped
             os.close(read)
             quiet = os.open(os.devnull, os.O_WRONLY)
             os.dup2(quiet, 1)
             os.dup2(quiet, 2)
-            with os.fdopen(write, "w", buffering=1) as pipe:
-                work(lambda item: pipe.write(json.dumps(item) + "\n"))
+            work(lambda item: os.write(write, (json.dumps(item) + "\n").encode()))
         finally:
             os._exit(0)
     os.close(write)
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # it did so itself, or has already ended
+        pass
     data, deadline = b"", time.monotonic() + timeout
     try:
         while (left := deadline - time.monotonic()) > 0 and select.select([read], [], [], left)[0]:
@@ -188,8 +302,8 @@ def in_child(work, timeout):
     finally:
         os.close(read)
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
             pass
         os.waitpid(pid, 0)
     return [json.loads(line) for line in data.split(b"\n")[:-1]]

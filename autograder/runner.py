@@ -483,6 +483,7 @@ class Failure:
     hidden_source: str
     seed: int
     record: list
+    seconds: float = 0.0  # how long it ran: hints.py gives up on a known wrong answer far slower than this
 
 
 async def judge_cell(session, cell, hidden_source, withhold, seed, evidence):
@@ -494,11 +495,11 @@ async def judge_cell(session, cell, hidden_source, withhold, seed, evidence):
     elif visible_error is not None:
         message = visible_failure(visible_error)
     if not session.gone and hidden_source.strip():
-        grade_id, session.record = cell.metadata.nbgrader["grade_id"], []
+        grade_id, session.record, began = cell.metadata.nbgrader["grade_id"], [], time.monotonic()
         hidden_message = await asyncio.to_thread(run_hidden, session, hidden_source, grade_id, seed)
         record, session.record = session.record, None
         if hidden_message:
-            evidence[grade_id] = Failure(hidden_source, seed, record)
+            evidence[grade_id] = Failure(hidden_source, seed, record, time.monotonic() - began)
             hidden_message += f"\n(The hidden tests drew their inputs with seed {seed}.)"
         message = message or hidden_message
     result = verdict(cell, message, withhold)

@@ -21,6 +21,7 @@ class Mutant:
     why: str
     edit: Edit
     hint: str = ""         # for the student it matches (hints.py): completes "your answer behaves like one that ..."
+    unseeded: bool = False  # draws from a generator the test did not seed: no replay can give its replies again
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class WeightMultiply(ParamOperation):
     # Dense
     Mutant("test_dense", "ignores the layer's seed",
            Edit("dense", replace=("rng = np.random.default_rng(self.seed)", "rng = np.random.default_rng()")),
-           hint="makes its generator without self.seed, so the same seed gives different weights"),
+           hint="makes its generator without self.seed, so the same seed gives different weights", unseeded=True),
     Mutant("test_dense", "weights of shape (neurons, inputs)",
            Edit("dense", replace=("rng.standard_normal((input_.shape[1], self.neurons))",
                                   "rng.standard_normal((self.neurons, input_.shape[1]))")),

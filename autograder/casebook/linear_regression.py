@@ -65,7 +65,7 @@ def loss_gradients(forward_info, y):
            hint="makes its own fixed-seed generator instead of using rng, so every epoch repeats one order"),
     Mutant("test_batch_generator", "shuffles with numpy's global random state, ignoring rng",
            Edit("batch_generator", replace=("order = rng.permutation(len(X))", "order = np.random.permutation(len(X))")),
-           hint="shuffles with np.random.permutation, ignoring the rng it is given"),
+           hint="shuffles with np.random.permutation, ignoring the rng it is given", unseeded=True),
     Mutant("test_batch_generator", "drops the last, smaller batch",
            Edit("batch_generator", replace=("range(0, len(X), batch_size)", "range(0, len(X) - batch_size + 1, batch_size)")),
            hint="drops the leftover rows instead of yielding them as a last, smaller batch"),

@@ -22,7 +22,7 @@ MUTANTS = [
            hint="draws B1 at random instead of starting the biases at zero"),
     Mutant("test_init_weights", "ignores the seed (a fresh generator every call)",
            Edit("init_weights", replace=("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()")),
-           hint="makes its generator without the seed, so the same seed gives different weights"),
+           hint="makes its generator without the seed, so the same seed gives different weights", unseeded=True),
     # forward
     Mutant("test_forward", "a sigmoid on the output too",
            Edit("forward", replace=('P = M2 + params["B2"]', 'P = sigmoid(M2 + params["B2"])')),
@@ -158,7 +158,7 @@ def backward(cache, y, params):
            hint="cuts the batches in the original row order without shuffling first"),
     Mutant("test_mini_batches", "ignores the seed",
            Edit("mini_batches", replace=("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()")),
-           hint="makes its generator without the seed, so the same seed gives a different order"),
+           hint="makes its generator without the seed, so the same seed gives a different order", unseeded=True),
     # predict and regression_errors
     Mutant("test_predict", "predict forgets to undo the standardisation",
            Edit("predict", replace=('return forward(X, params)["P"] * y_std + y_mean', 'return forward(X, params)["P"]')),

@@ -150,7 +150,7 @@ def dropout_backward(output_grad, mask, keep_prob, inference=False):
            hint="shares one mask row across the whole batch instead of drawing a mask per example"),
     Mutant("test_dropout", "ignores the seed",
            Edit("dropout", replace=("rng = np.random.default_rng(rng)", "rng = np.random.default_rng()")),
-           hint="ignores the rng argument, so the same seed gives a different mask"),
+           hint="ignores the rng argument, so the same seed gives a different mask", unseeded=True),
 ]
 
 ALTERNATIVES = [
