@@ -124,7 +124,9 @@ def run(client, jobs, db_url, root, on_result, task=grade_remotely):
             continue
         if job["release"] not in releases:
             releases[job["release"]] = _shared(client, release_files(job["release"]))
-        remote = {key: value for key, value in job.items() if key not in ("submitted", "graded", "hidden_paths")}
+        # paths of this machine stay here (a worker hints from its own copy of the solutions)
+        remote = {key: value for key, value in job.items()
+                  if key not in ("submitted", "graded", "hidden_paths", "solutions")}
         future = client.submit(task, remote, Path(job["submitted"]).read_bytes(), releases[job["release"]],
                                gradebook, key=f"grade-{job['notebook']}-{uuid.uuid4().hex}")
         futures[future] = job

@@ -41,14 +41,14 @@ def nbgrader_api(config=None, **overrides):
     return NbGraderAPI(coursedir=coursedir, config=config)
 
 
-def release(release_directory=COURSE, db_url=None, names=None):
+def release(release_directory=COURSE, db_url=None, names=None, source=SOLUTIONS):
     """Generate the student edition of each notebook with nbgrader (its release step).
 
     Writes `release_directory/NN_topic/NN_topic.ipynb` and records every cell in
     the gradebook at `db_url` (default: the course gradebook). Raises with
     nbgrader's log when a notebook cannot be released.
     """
-    overrides = {"release_directory": os.fspath(release_directory)}
+    overrides = {"release_directory": os.fspath(release_directory), "source_directory": os.fspath(source)}
     if db_url:
         overrides["db_url"] = db_url
     api = nbgrader_api(**overrides)

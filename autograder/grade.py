@@ -30,7 +30,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 from tqdm import tqdm
 
-from . import cluster, course, feedback, gradebook, intake, judge, registry, review
+from . import cluster, course, feedback, gradebook, intake, judge, lms, regrade, registry, review
 from .sandbox import Limits, bwrap_available
 
 # nbgrader's own submission code trips a harmless SQLAlchemy autoflush warning
@@ -49,6 +49,8 @@ class Settings:
     unsafe: bool = False           # the instructor accepts grading without bubblewrap
     scheduler: str = ""            # a Dask scheduler's address: grade on its workers (see cluster.py)
     hints: bool = True             # name a lost exercise's likely mistake in the feedback (hints.py)
+    only: tuple = ()               # regrade just these "STUDENT" or "STUDENT/NN_topic" into an existing OUT
+    solutions: Path = course.SOLUTIONS  # the instructor's notebooks, hidden tests included
 
 
 @dataclass
@@ -75,25 +77,31 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
 
     review.write_config(out, root, db_url)
     names = registry.names()
+    before = regrade.read_before(out)
     found = intake.gather(Path(submissions), root / "submitted", names)
     for note in found.notes:
         log(f"  note: {note}")
+    chosen = _chosen(settings.only, found, names, before)
     # Feedback pages are made in the background: their processes start beside the release, and each
     # graded notebook's page as soon as it is recorded.
     with feedback.Pages(root, out, db_url, settings.jobs, log) as pages:
         log(f"Preparing the gradebook from {course.SOLUTIONS} ({len(names)} notebooks) ...")
-        course.release(release_directory=root / "release", db_url=db_url)
+        course.release(release_directory=root / "release", db_url=db_url, source=settings.solutions)
 
         students = found.students
+        if settings.only:  # everyone graded before stays in grades.csv, with the grades they had
+            students = sorted(set(students) | {student for student, _, _ in before.grades})
         submission_roots = sorted({str(path.parent.parent.parent) for path in found.notebooks.values()})
         jobs, outcomes = [], []
         for student in students:
             for name in names:
+                if not chosen(student, name):
+                    continue
                 if student in found.refused:
                     outcomes.append(Outcome(student, name, "refused", message=found.refused[student]))
                 elif (student, name) in found.notebooks:
                     jobs.append(_job(student, name, found.notebooks[student, name], root, db_url, settings,
-                                     use_bwrap, [str(out), *submission_roots]))
+                                     use_bwrap, [str(out), *submission_roots, str(settings.solutions)]))
                 else:
                     outcomes.append(Outcome(student, name, "missing", message=f"{name}.ipynb was not submitted"))
 
@@ -126,8 +134,18 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
         elapsed = time.monotonic() - started
 
     rows = _export_grades(db_url, students, names, out / "grades.csv")
-    (out / "outcomes.json").write_text(json.dumps([asdict(o) for o in outcomes], indent=1))
+    lms.write_canvas(rows, students, names, out / "grades-lms.csv", safe=spreadsheet_safe)
+    kept = [o for o in before.outcomes if not chosen(o["student"], o["notebook"])] if settings.only else []
+    (out / "outcomes.json").write_text(json.dumps(kept + [asdict(o) for o in outcomes], indent=1))
+    graded_now = {key: path for key, path in found.notebooks.items() if chosen(*key)}
+    now = {**(before.provenance if settings.only else {}),
+           **regrade.provenance(graded_now, names, settings.solutions)}
+    (out / "provenance.json").write_text(json.dumps(now, indent=1))
     log(score_table(rows, students, names))
+    if before.grades:
+        changed = regrade.changes(before, rows, now)
+        regrade.write(out / "changes.csv", changed)
+        log(regrade.report(changed, intake.shown) + f" (written to {out / 'changes.csv'})")
     kept = [m for m in gradebook.manual_scores(db_url) if m.student in students]
     if kept:
         log(f"Kept {len(kept)} score(s) set by hand in the formgrader (flagged there for review):")
@@ -142,6 +160,25 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
         if o.status == "grader-error":
             log(f"GRADER ERROR for {intake.shown(o.student)}/{o.notebook}:\n{o.message}")
     return rows, outcomes
+
+
+def _chosen(only, found, names, before):
+    """Whether (student, notebook) is graded in this run: all of them, or those `only` names (checked here)."""
+    if not only:
+        return lambda student, name: True
+    if not before.grades:
+        raise SystemExit("--only regrades into an OUT graded before, and this one has no grades.csv: "
+                         "grade the class into it first (without --only).")
+    picked = set()
+    for choice in only:
+        student, _, name = choice.partition("/")
+        if student not in found.students:
+            raise SystemExit(f"--only {choice}: SUBMISSIONS has no student {intake.shown(student)!r} "
+                             f"({len(found.students)} students found there)")
+        if name and name not in names:
+            raise SystemExit(f"--only {choice}: no notebook {name!r}; the notebooks are {', '.join(names)}")
+        picked |= {(student, name)} if name else {(student, every) for every in names}
+    return lambda student, name: (student, name) in picked
 
 
 UNSAFE_FLAG = "--i-understand-unsafe"
@@ -174,7 +211,7 @@ def _job(student, name, submitted, root, db_url, settings, use_bwrap, hidden_pat
             "db_url": db_url, "limits": asdict(settings.limits), "use_bwrap": use_bwrap,
             "denied_modules": list(registry.denied_while_grading(name)),
             "switched_off": list(registry.get(name).switched_off),
-            "hidden_paths": hidden_paths, "hints": settings.hints}
+            "hidden_paths": hidden_paths, "hints": settings.hints, "solutions": str(settings.solutions)}
 
 
 # A worker that judged hidden tests with the numba kernels keeps numba and LLVM in memory (about 450 MB);

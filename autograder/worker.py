@@ -24,7 +24,7 @@ from nbgrader import utils as nbutils
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
                                     OverwriteCells, OverwriteKernelspec)
 
-from . import hints, inert, runner
+from . import course, hints, inert, runner
 from .sandbox import Limits, Sandbox
 
 
@@ -95,7 +95,8 @@ def grade(job):
     if job.get("hints", True) and evidence:
         began = time.monotonic()
         try:
-            diagnosed = hints.diagnose(job["notebook"], Path(job["release"]).parent, evidence)
+            diagnosed = hints.diagnose(job["notebook"], Path(job["release"]).parent, evidence,
+                                       Path(job.get("solutions", course.SOLUTIONS)))
         except Exception:  # a hint is a help; the grades stand without it
             diagnosed = {}
         cells = {cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells if nbutils.is_grade(cell)}
