@@ -5,6 +5,7 @@
     python -m autograder grade --demo --out OUT         grade the bundled sample class
     python -m autograder export-student DIR [--through NN]  write the students' repository (for Binder)
     python -m autograder review OUT                      open a graded class in nbgrader's formgrader
+    python -m autograder similarity SUBMISSIONS --out OUT  rank pairs of students whose answers look alike
 """
 import argparse
 import shutil
@@ -51,10 +52,26 @@ def main(argv=None):
                        help="bubblewrap isolation (auto and bwrap: required) or none (guard-only)")
     grade.add_argument("--no-hints", action="store_false", dest="hints",
                        help="do not name likely mistakes in the feedback (see autograder/hints.py)")
+    grade.add_argument("--only", action="append", default=[], metavar="STUDENT[/NN_topic]",
+                       help="regrade just this student (or one notebook of theirs) into an OUT graded before; "
+                            "repeat it for more. Every regrade writes OUT/changes.csv")
     grade.add_argument("--i-understand-unsafe", action="store_true", dest="unsafe",
                        help="allow --sandbox guard-only, where student code is not isolated")
 
+    similar = commands.add_parser("similarity", help="rank pairs of students whose answers look alike")
+    similar.add_argument("submissions", help="folder or .zip laid out as STUDENT/NN_topic/NN_topic.ipynb")
+    similar.add_argument("--out", required=True, help="where similarity.csv and similarity.html go")
+
     args = parser.parse_args(argv)
+    if args.command == "similarity":
+        try:
+            from .similarity import run
+        except ImportError:
+            parser.error("the similarity check needs copydetect: .venv/bin/pip install -e '.[similarity]'")
+        if not Path(args.submissions).exists():
+            parser.error(f"{args.submissions} does not exist")
+        run(args.submissions, args.out)
+        return 0
     if args.command == "release":
         names = args.notebooks or registry.names()
         course.release(names=names)
@@ -87,7 +104,8 @@ def main(argv=None):
     limits = Limits(memory_bytes=int(args.memory * 2**30), cell_timeout=args.cell_timeout,
                     notebook_timeout=args.timeout)
     settings = Settings(jobs=max(1, args.jobs), limits=limits, db_url=args.db, sandbox=args.sandbox,
-                        unsafe=args.unsafe, scheduler=args.scheduler, hints=args.hints)
+                        unsafe=args.unsafe, scheduler=args.scheduler, hints=args.hints,
+                        only=tuple(args.only))
     _, outcomes = grade_class(submissions, out, settings)
     return 1 if any(o.status == "grader-error" for o in outcomes) else 0
 
