@@ -55,6 +55,9 @@ def main(argv=None):
     grade.add_argument("--only", action="append", default=[], metavar="STUDENT[/NN_topic]",
                        help="regrade just this student (or one notebook of theirs) into an OUT graded before; "
                             "repeat it for more. Every regrade writes OUT/changes.csv")
+    grade.add_argument("--deadlines", default="", metavar="FILE",
+                       help="an nbgrader config file with deadlines, extensions and the late penalty "
+                            "(see autograder/late.py)")
     grade.add_argument("--i-understand-unsafe", action="store_true", dest="unsafe",
                        help="allow --sandbox guard-only, where student code is not isolated")
 
@@ -105,7 +108,7 @@ def main(argv=None):
                     notebook_timeout=args.timeout)
     settings = Settings(jobs=max(1, args.jobs), limits=limits, db_url=args.db, sandbox=args.sandbox,
                         unsafe=args.unsafe, scheduler=args.scheduler, hints=args.hints,
-                        only=tuple(args.only))
+                        only=tuple(args.only), deadlines=args.deadlines)
     _, outcomes = grade_class(submissions, out, settings)
     return 1 if any(o.status == "grader-error" for o in outcomes) else 0
 

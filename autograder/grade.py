@@ -30,14 +30,15 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 from tqdm import tqdm
 
-from . import cluster, course, feedback, gradebook, intake, judge, lms, regrade, registry, review
+from . import cluster, course, feedback, gradebook, intake, judge, late, lms, regrade, registry, review
 from .sandbox import Limits, bwrap_available
 
 # nbgrader's own submission code trips a harmless SQLAlchemy autoflush warning
 # ("... not in session ...") when a submission is created; keep it off the instructor's screen
 warnings.filterwarnings("ignore", message=".*not in session.*", module="nbgrader")
 
-GRADES_COLUMNS = ["student", "notebook", "exercise", "points", "max_points", "seed"]
+GRADES_COLUMNS = ["student", "notebook", "exercise", "points", "max_points", "seed",
+                  "raw_points", "submitted", "late_days", "penalty_percent"]
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Settings:
     hints: bool = True             # name a lost exercise's likely mistake in the feedback (hints.py)
     only: tuple = ()               # regrade just these "STUDENT" or "STUDENT/NN_topic" into an existing OUT
     solutions: Path = course.SOLUTIONS  # the instructor's notebooks, hidden tests included
+    deadlines: str = ""            # an nbgrader config file with the late policy (late.py); none: no penalties
 
 
 @dataclass
@@ -82,6 +84,7 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
     for note in found.notes:
         log(f"  note: {note}")
     chosen = _chosen(settings.only, found, names, before)
+    policy = late.load(settings.deadlines, names) if settings.deadlines else None
     # Feedback pages are made in the background: their processes start beside the release, and each
     # graded notebook's page as soon as it is recorded.
     with feedback.Pages(root, out, db_url, settings.jobs, log) as pages:
@@ -118,6 +121,8 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
 
         def finished(job, result, seconds):
             outcome = _record(job, result, seconds, say)
+            if outcome.status == "graded":  # before its feedback page is made, which shows the penalty
+                _record_lateness(job, found, policy, say)
             outcomes.append(outcome)
             pages.add(outcome)
             bar.update(1)
@@ -313,6 +318,19 @@ def _save_grades(job, result):
                 raise RuntimeError(f"gradebook disagrees for {cell['grade_id']}: {stored} != {cell['points']}")
 
 
+def _record_lateness(job, found, policy, log):
+    """The submission's time, and its penalty under the late policy, into the gradebook."""
+    student, name = job["student"], job["notebook"]
+    when, _ = late.submitted_at(job["submitted"], found.zip_times.get((student, name)))
+    lateness = late.judge(policy, student, name, when)
+    try:
+        with Gradebook(job["db_url"]) as gb:
+            late.record(gb, student, name, lateness, policy)
+    except Exception as error:
+        log(f"  could not record the submission time of {intake.shown(student)}/{name}: "
+            f"{type(error).__name__}: {str(error)[:300]}")
+
+
 def _record_zero(db_url, outcome, log):
     """A notebook that was not submitted, was refused, cannot be read or could not be graded scores zero."""
     try:
@@ -344,14 +362,16 @@ def _export_grades(db_url, students, names, path):
             position = _exercise_order(name)
             cells = sorted(gb.find_notebook(name, name).grade_cells, key=lambda c: position.get(c.name, len(position)))
             for student in students:
+                kept, submitted, days_late, percent = _lateness(gb, student, name)
                 for cell in cells:
                     try:
-                        points = gb.find_grade(cell.name, name, name, student).score
+                        points = float(gb.find_grade(cell.name, name, name, student).score or 0.0)
                     except Exception:
                         points = 0.0
                     rows.append({"student": student, "notebook": name, "exercise": cell.name,
-                                 "points": float(points or 0.0), "max_points": float(cell.max_score),
-                                 "seed": judge.seed_for(student, name, cell.name)})
+                                 "points": round(points * kept, 6), "max_points": float(cell.max_score),
+                                 "seed": judge.seed_for(student, name, cell.name), "raw_points": points,
+                                 "submitted": submitted, "late_days": days_late, "penalty_percent": percent})
     order = {student: index for index, student in enumerate(students)}
     rows.sort(key=lambda row: (order[row["student"]], names.index(row["notebook"])))
     with open(path, "w", newline="") as handle:
@@ -359,6 +379,20 @@ def _export_grades(db_url, students, names, path):
         writer.writeheader()
         writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     return rows
+
+
+def _lateness(gb, student, name):
+    """(share of the points kept, submission time, days late, penalty in percent) as the gradebook has them."""
+    try:
+        submission = gb.find_submission(name, student)
+        graded = gb.find_submission_notebook(name, name, student)
+    except Exception:  # never handed in
+        return 1.0, "", "", ""
+    submitted = f"{submission.timestamp:%Y-%m-%d %H:%M:%S} UTC" if submission.timestamp else "unknown"
+    days = round(submission.total_seconds_late / late.DAY, 2)
+    score, penalty = graded.score or 0.0, graded.late_submission_penalty or 0.0
+    percent = round(100.0 * penalty / score, 2) if score else 0.0
+    return 1.0 - percent / 100.0, submitted, days, percent
 
 
 def spreadsheet_safe(value):

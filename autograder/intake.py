@@ -13,6 +13,7 @@ and never shows a file's content or a link's target. Only a problem with the
 input as a whole (not a folder or a zip, no student folders, an archive that
 unpacks to more than MAX_ARCHIVE_BYTES) stops the run.
 """
+import datetime
 import os
 import shutil
 import stat
@@ -39,6 +40,7 @@ class Intake:
     notebooks: dict = field(default_factory=dict)  # {(student, notebook name): Path of a regular .ipynb file}
     refused: dict = field(default_factory=dict)    # {student: why the whole submission is refused}
     notes: list = field(default_factory=list)      # for the instructor's log: entries ignored, and why
+    zip_times: dict = field(default_factory=dict)  # {(student, notebook name): when its zip entry was written}
 
 
 class _Refusal(Exception):
@@ -219,6 +221,8 @@ class _Unpacker:
             if problem:
                 raise _Refusal(f"your submission contains {problem} ({where}); {PLAIN_FILES_ONLY}")
             self._unpack(member, self.into.joinpath(*parts), where)
+            if len(parts) == 3 and parts[2] == f"{parts[1]}.ipynb":  # zip times have no zone: read as UTC
+                self.intake.zip_times[student, parts[1]] = datetime.datetime(*member.date_time)
         except _Refusal as refusal:
             self.intake.refused[student] = str(refusal)
             if (self.into / student).exists():

@@ -23,7 +23,8 @@ def run(*args, cwd=course.REPO):
 def read_grades(out):
     with open(out / "grades.csv", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert reader.fieldnames == ["student", "notebook", "exercise", "points", "max_points", "seed"]
+        assert reader.fieldnames == ["student", "notebook", "exercise", "points", "max_points", "seed",
+                                     "raw_points", "submitted", "late_days", "penalty_percent"]
         return list(reader)
 
 
