@@ -41,6 +41,13 @@ CAUGHT_INSIDE_THE_TEST = {
 }
 
 
+# Hard-coded answers whose code past the visible cases is itself a known mistake: there the hint is true.
+FALLS_BACK_ON_A_KNOWN_MISTAKE = {
+    "06_building_blocks": {"test_mse"},                # np.mean of the squared errors, as a casebook mutant
+    "07_training_better": {"test_momentum_update"},    # plain SGD that never updates the velocity in place
+}
+
+
 def _mutant_cases():
     return [pytest.param(name, index, mutant, id=f"{name}-{index:02d}-{slug(mutant.why)}")
             for name in NOTEBOOKS for index, mutant in enumerate(casebook.for_notebook(name).MUTANTS)]
@@ -68,7 +75,8 @@ def test_right_answers_get_no_hint(graded, name):
         assert not hinted(graded, student, name), student
     hardcoded = {edit.cell for edit in book.HARDCODED}
     mutants = {mutant.edit.cell: mutant.exercise for mutant in book.MUTANTS}
-    assert not set(hinted(graded, "hardcoded", name)) & {mutants.get(cell) for cell in hardcoded}
+    guessed = set(hinted(graded, "hardcoded", name)) & {mutants.get(cell) for cell in hardcoded}
+    assert not guessed - FALLS_BACK_ON_A_KNOWN_MISTAKE.get(name, set())
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
