@@ -149,7 +149,7 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
     log(score_table(rows, students, names))
     if before.grades:
         changed = regrade.changes(before, rows, now)
-        regrade.write(out / "changes.csv", changed)
+        regrade.write(out / "changes.csv", changed, safe=spreadsheet_safe)
         log(regrade.report(changed, intake.shown) + f" (written to {out / 'changes.csv'})")
     kept = [m for m in gradebook.manual_scores(db_url) if m.student in students]
     if kept:

@@ -89,11 +89,12 @@ def reason(before, now, key, old_seed, new_seed):
     return "; ".join(why) or UNEXPLAINED
 
 
-def write(path, found):
+def write(path, found, safe=str):
+    """changes.csv; `safe` writes a student id so that a spreadsheet never runs it as a formula."""
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, CHANGES_COLUMNS)
         writer.writeheader()
-        writer.writerows(found)
+        writer.writerows({**row, "student": safe(row["student"])} for row in found)
 
 
 def report(found, shown):

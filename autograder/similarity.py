@@ -28,6 +28,7 @@ from copydetect.utils import highlight_overlap
 from nbgrader import utils as nbutils
 
 from . import course, intake, registry
+from .grade import spreadsheet_safe
 
 NOISE = 25        # copydetect's k: k-grams shorter than this (in filtered characters) are noise
 WINDOW = 1        # winnow window: every k-gram is kept (answers are short)
@@ -102,8 +103,9 @@ def write_csv(pairs, path):
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         for rank, pair in enumerate(pairs, 1):
-            writer.writerow([rank, f"{pair.similarity:.3f}", _safe(pair.student_a), _safe(pair.student_b),
-                             pair.notebook, pair.exercise, f"{pair.share_a:.3f}", f"{pair.share_b:.3f}"])
+            writer.writerow([rank, f"{pair.similarity:.3f}", spreadsheet_safe(pair.student_a),
+                             spreadsheet_safe(pair.student_b), pair.notebook, pair.exercise,
+                             f"{pair.share_a:.3f}", f"{pair.share_b:.3f}"])
 
 
 def write_html(pairs, path, shown=SHOWN):
@@ -128,11 +130,6 @@ body { font-family: sans-serif; margin: 2em; } .pair { display: flex; gap: 1em; 
 .pair > div { flex: 1; min-width: 0; } pre { background: #f6f6f6; padding: .5em; overflow-x: auto; }
 mark { background: #ffd54f; }
 </style></head><body><h1>Similar answers</h1>"""
-
-
-def _safe(text):
-    """A student id as a spreadsheet shows it: never as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def run(submissions, out, log=print):

@@ -129,3 +129,11 @@ def test_the_reason_says_what_differs():
     rows = [{"student": "s", "notebook": "n", "exercise": "e", "points": 1.0, "seed": 7},
             {"student": "t", "notebook": "n", "exercise": "e", "points": 2.0, "seed": 7}]
     assert [(c["student"], c["reason"]) for c in regrade.changes(before, rows, same)] == [("t", "first graded")]
+
+
+def test_changes_csv_writes_a_formula_like_id_as_text(tmp_path):
+    from autograder.grade import spreadsheet_safe
+    row = {"student": "=HYPERLINK(1)", "notebook": "n", "exercise": "e", "old_points": 1.0, "new_points": 0.0,
+           "reason": "new submission"}
+    regrade.write(tmp_path / "changes.csv", [row], safe=spreadsheet_safe)
+    assert read_csv(tmp_path / "changes.csv")[0]["student"] == "'=HYPERLINK(1)"
