@@ -23,6 +23,7 @@ import signal
 import sys
 import time
 
+import nbformat
 import numpy as np
 
 from . import casebook, course, judge, runner, submissions
@@ -70,9 +71,17 @@ def search(notebook, release_dir, evidence, mutants, solutions, emit):
     """
     import matplotlib
     matplotlib.use("Agg")
-    build = functools.partial(submissions.build, notebook, release=release_dir.parent, solutions=solutions)
-    cells = build().cells
+    cells = submissions.build(notebook, release=release_dir.parent, solutions=solutions).cells
+    answers = submissions.solution_answers(notebook, solutions)
     where = {cell.metadata.get("nbgrader", {}).get("grade_id"): position for position, cell in enumerate(cells)}
+
+    def mutated(mutant, start, stop):
+        """cells[start:stop + 1] with the mutant's edit made, as submissions.build makes it (without reading files)."""
+        tail = list(cells[start:stop + 1])
+        edited = where[mutant.edit.cell] - start
+        tail[edited] = nbformat.from_dict({**tail[edited], "source": mutant.edit.apply(answers[mutant.edit.cell])})
+        return tail
+
     namespace = {"__name__": "__main__", "display": lambda *args, **kwargs: None}
 
     def returns_other_values(grade_id, tail):
@@ -101,8 +110,7 @@ def search(notebook, release_dir, evidence, mutants, solutions, emit):
                                                  cells[position:test + 1]):
                 continue
             for index, mutant in enumerate(mutants[grade_id]):
-                if branch(budget(evidence[grade_id]), behaves_alike, grade_id,
-                          build([mutant.edit]).cells[position:test + 1]):
+                if branch(budget(evidence[grade_id]), behaves_alike, grade_id, mutated(mutant, position, test)):
                     emit([grade_id, index])
         run_cells([cell], namespace)
 
