@@ -96,7 +96,7 @@ def search(notebook, release_dir, evidence, mutants, solutions, emit):
 
     def budget(failure):
         """A student whose code ran out of time may match a slow mutant; one whose code answered, only a quick one."""
-        if any(isinstance(reply, judge.Raised) and reply.kind == "timeout" for reply in failure.record):
+        if timed_out(failure):
             return MUTANT_SECONDS
         times, plus = SLOWER
         return min(MUTANT_SECONDS, times * failure.seconds + plus)
@@ -110,9 +110,15 @@ def search(notebook, release_dir, evidence, mutants, solutions, emit):
                                                  cells[position:test + 1]):
                 continue
             for index, mutant in enumerate(mutants[grade_id]):
+                if mutant.slow and not timed_out(evidence[grade_id]):
+                    continue  # it would only use up its budget: its hidden test cannot finish in time
                 if branch(budget(evidence[grade_id]), behaves_alike, grade_id, mutated(mutant, position, test)):
                     emit([grade_id, index])
         run_cells([cell], namespace)
+
+
+def timed_out(failure):
+    return any(isinstance(reply, judge.Raised) and reply.kind == "timeout" for reply in failure.record)
 
 
 def sentence(mutants, release):

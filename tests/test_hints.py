@@ -62,6 +62,7 @@ def test_each_mutant_handed_in_gets_its_own_hint(graded, name, index, mutant):
     if (name, mutant.why) in CAUGHT_INSIDE_THE_TEST and not hint:
         pytest.skip(CAUGHT_INSIDE_THE_TEST[name, mutant.why])
     found = graded.messages(student, name, "hidden_message")[mutant.exercise]
+    assert mutant.slow == ("did not finish within" in found), "slow=True marks exactly the mutants that time out"
     if not hint and no_values_to_compare(found):
         pytest.skip(no_values_to_compare(found))
     assert mutant.hint in hint, f"{mutant.why}: {hint or 'no hint'}"

@@ -22,6 +22,7 @@ class Mutant:
     edit: Edit
     hint: str = ""         # for the student it matches (hints.py): completes "your answer behaves like one that ..."
     unseeded: bool = False  # draws from a generator the test did not seed: no replay can give its replies again
+    slow: bool = False      # its hidden test runs out of time, so it can only match code that did too
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ MUTANTS = [
         gx0 = numerical_gradient(lambda a_: np.sum(g * (a_ / b)), a)
         gx1 = numerical_gradient(lambda b_: np.sum(g * (a / b_)), b)
         return Variable(gx0), Variable(gx1)''')),
-           hint="estimates div's gradients numerically instead of applying the rule from the table"),
+           hint="estimates div's gradients numerically instead of applying the rule from the table", slow=True),
     # exp, log, tanh, sigmoid, relu
     Mutant("test_nonlinear", "log's gradient as 1 / the output instead of 1 / the input",
            Edit("nonlinear", replace=("return div(gy, self.inputs[0])", "return div(gy, self.outputs[0]())")),
@@ -99,7 +99,7 @@ MUTANTS = [
            Edit("nonlinear", replace=("y = self.outputs[0]()\n        return mul(gy, sub(1, mul(y, y)))",
                                       "x = self.inputs[0].data\n        return Variable(numerical_gradient("
                                       "lambda x_: np.sum(gy.data * np.tanh(x_)), x))")),
-           hint="estimates tanh's gradient numerically instead of writing g_y (1 - y²) with the engine's functions"),
+           hint="estimates tanh's gradient numerically instead of writing g_y (1 - y²) with the engine's functions", slow=True),
     # backward and cleargrad
     Mutant("test_backward", "overwrites a gradient instead of adding to it",
            Edit("backward", replace=(_ACCUMULATE, "x.grad = gx")),
@@ -173,7 +173,7 @@ MUTANTS = [
                "        gx = numerical_gradient(lambda x_: np.sum(g * (x_ @ W.data)), x.data)\n"
                "        gW = numerical_gradient(lambda W_: np.sum(g * (x.data @ W_)), W.data)\n"
                "        return Variable(gx), Variable(gW)")),
-           hint="estimates matmul's gradients numerically instead of using gy @ W.T and x.T @ gy"),
+           hint="estimates matmul's gradients numerically instead of using gy @ W.T and x.T @ gy", slow=True),
     # no_grad and the final backward
     Mutant("test_no_grad", "no try/finally: an exception inside the block leaves grad mode off",
            Edit("no_grad", replace=("    try:\n        yield\n    finally:\n        setattr(Config, name, previous)",
@@ -220,7 +220,7 @@ MUTANTS = [
             return np.mean(np.log(np.exp(z - top).sum(axis=1)) + top[:, 0] - z[np.arange(len(z)), labels])
 
         return Variable(numerical_gradient(loss, x.data)) * gy''')),
-           hint="estimates the cross-entropy's gradient numerically instead of using (softmax(z) - onehot(c)) / n"),
+           hint="estimates the cross-entropy's gradient numerically instead of using (softmax(z) - onehot(c)) / n", slow=True),
     # Linear and SGD
     Mutant("test_layers", "weights of shape (out, in), as PyTorch keeps them, used transposed",
            Edit("layers", replace=(

@@ -47,7 +47,7 @@ class WeightMultiply(ParamOperation):
     def _param_grad(self, output_grad):
         return numerical_gradient(lambda W: np.sum(output_grad * (self.input_ @ W)), self.param)
 '''),
-           hint="estimates WeightMultiply's gradients with numerical_gradient instead of the two formulas"),
+           hint="estimates WeightMultiply's gradients with numerical_gradient instead of the two formulas", slow=True),
     # BiasAdd
     Mutant("test_bias_add", "averages the bias gradient over the batch",
            Edit("bias_add", replace=("return np.sum(output_grad, axis=0, keepdims=True)",
@@ -65,7 +65,7 @@ class WeightMultiply(ParamOperation):
            Edit("bias_add", replace=("return np.sum(output_grad, axis=0, keepdims=True)",
                                      "return numerical_gradient(lambda B: np.sum(output_grad * (self.input_ + B)), "
                                      "self.param)")),
-           hint="estimates the bias gradient with numerical_gradient instead of summing output_grad over the rows"),
+           hint="estimates the bias gradient with numerical_gradient instead of summing output_grad over the rows", slow=True),
     # Sigmoid
     Mutant("test_sigmoid", "forgets the (1 - sigmoid) factor",
            Edit("sigmoid", replace=("return output_grad * self.output * (1.0 - self.output)",
@@ -86,7 +86,7 @@ class WeightMultiply(ParamOperation):
            Edit("sigmoid", replace=("return output_grad * self.output * (1.0 - self.output)",
                                     "return numerical_gradient(lambda X: np.sum(output_grad / (1.0 + np.exp(-X))), "
                                     "self.input_)")),
-           hint="estimates the sigmoid's input gradient with numerical_gradient instead of the formula"),
+           hint="estimates the sigmoid's input gradient with numerical_gradient instead of the formula", slow=True),
     # Layer
     Mutant("test_layer", "backward runs the operations in forward order",
            Edit("layer", replace=("for operation in reversed(self.operations):", "for operation in self.operations:")),
@@ -141,7 +141,7 @@ class WeightMultiply(ParamOperation):
            Edit("mean_squared_error", replace=(
                "return 2.0 * (self.prediction - self.target) / self.prediction.shape[0]",
                "return numerical_gradient(lambda P: np.sum((P - self.target) ** 2) / len(P), self.prediction)")),
-           hint="estimates the loss gradient with numerical_gradient instead of the formula 2 (P - Y) / n"),
+           hint="estimates the loss gradient with numerical_gradient instead of the formula 2 (P - Y) / n", slow=True),
     # NeuralNetwork
     Mutant("test_neural_network", "backward goes through the layers in forward order",
            Edit("neural_network", replace=("for layer in reversed(self.layers):", "for layer in self.layers:")),

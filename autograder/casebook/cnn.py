@@ -113,7 +113,7 @@ MUTANTS = [
            hint="indexes the padded input at i + p instead of i·stride + p (and likewise for columns)"),
     Mutant("test_numba", "the loops without @njit: right, but far too slow",
            Edit("numba", replace=("@njit\ndef conv2d_loops", "def conv2d_loops")),
-           hint="leaves @njit off the loops, so they run as plain Python and are far too slow"),
+           hint="leaves @njit off the loops, so they run as plain Python and are far too slow", slow=True),
     # framework operations
     Mutant("test_operations", "ReLU passes the gradient everywhere, forgetting the mask",
            Edit("operations", replace=("return output_grad * (self.input_ > 0)", "return output_grad")),

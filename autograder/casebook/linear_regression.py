@@ -55,7 +55,7 @@ def loss_gradients(forward_info, y):
     return {"W": numerical_gradient(lambda dW: loss_after(dW, no_dB), no_dW),
             "B": numerical_gradient(lambda dB: loss_after(no_dW, dB), no_dB)}
 '''),
-           hint="nudges every weight with numerical_gradient instead of using X.T @ dL/dN and the sum for B"),
+           hint="nudges every weight with numerical_gradient instead of using X.T @ dL/dN and the sum for B", slow=True),
     Mutant("test_batch_generator", "does not shuffle",
            Edit("batch_generator", replace=("order = rng.permutation(len(X))", "order = np.arange(len(X))")),
            hint="deals the rows out in their original order instead of shuffling them"),

@@ -49,7 +49,7 @@ MUTANTS = [
     Mutant("test_mse", "numerical gradient instead of backprop",
            Edit("mse", replace=("    n = len(P)\n    return 2 * (P - y) / n",
                                 "    return numerical_gradient(lambda P_: mse_loss(P_, y), P)")),
-           hint="estimates dL/dP with numerical_gradient instead of the formula 2 (P - y) / n"),
+           hint="estimates dL/dP with numerical_gradient instead of the formula 2 (P - y) / n", slow=True),
     # output_layer_backward
     Mutant("test_output_layer_backward", "dW2 with the transpose on the wrong side",
            Edit("output_layer_backward", replace=('dW2 = cache["O1"].T @ dP', 'dW2 = dP.T @ cache["O1"]')),
@@ -77,7 +77,7 @@ def output_layer_backward(dP, cache, params):
             "B2": numerical_gradient(lambda B: probe(O1, W2, B), B2),
             "O1": numerical_gradient(lambda O: probe(O, W2, B2), O1)}
 '''),
-           hint="estimates the output layer's gradients with numerical_gradient instead of the formulas"),
+           hint="estimates the output layer's gradients with numerical_gradient instead of the formulas", slow=True),
     # hidden_layer_backward
     Mutant("test_hidden_layer_backward", "forgets the sigmoid's slope",
            Edit("hidden_layer_backward", replace=('dN1 = dO1 * sigmoid_deriv(cache["N1"])', "dN1 = dO1")),
@@ -105,7 +105,7 @@ def hidden_layer_backward(dO1, cache):
     return {"W1": numerical_gradient(lambda dW: probe(dW, no_dB), no_dW),
             "B1": numerical_gradient(lambda dB: probe(no_dW, dB), no_dB)}
 '''),
-           hint="estimates dW1 and dB1 with numerical_gradient instead of the formulas"),
+           hint="estimates dW1 and dB1 with numerical_gradient instead of the formulas", slow=True),
     # backward
     Mutant("test_backward", "passes dP to the hidden layer instead of dO1",
            Edit("backward", replace=('hidden = hidden_layer_backward(output["O1"], cache)',
@@ -124,7 +124,7 @@ def backward(cache, y, params):
 
     return {name: numerical_gradient(lambda value: loss_with(name, value), params[name]) for name in params}
 '''),
-           hint="estimates every gradient with numerical_gradient instead of chaining your three backward functions"),
+           hint="estimates every gradient with numerical_gradient instead of chaining your three backward functions", slow=True),
     # train_step
     Mutant("test_train_step", "adds the gradient (climbs the loss)",
            Edit("train_step", replace=("params[name] - learning_rate * grads[name]",

@@ -86,7 +86,7 @@ def matmul_backward(X, W, G):
     dW = numerical_gradient(lambda W_: np.sum(G * (X @ W_)), W)
     return dX, dW
 '''),
-           hint="uses numerical_gradient instead of the formulas, far too slow for big matrices"),
+           hint="uses numerical_gradient instead of the formulas, far too slow for big matrices", slow=True),
     # Exercise 5: forward
     Mutant("test_sigmoid_sum_forward", "averages instead of summing",
            Edit("sigmoid_sum_forward", replace=("L = np.sum(S)", "L = np.mean(S)")),
@@ -114,7 +114,7 @@ def sigmoid_sum_backward(X, W):
     dL_dW = numerical_gradient(lambda W_: sigmoid_sum_forward(X, W_)["L"], W)
     return dL_dX, dL_dW
 '''),
-           hint="uses numerical_gradient instead of the backward pass, far too slow for big matrices"),
+           hint="uses numerical_gradient instead of the backward pass, far too slow for big matrices", slow=True),
     # Exercise 7: unbroadcast
     Mutant("test_unbroadcast", "drops the summed size-1 axes",
            Edit("unbroadcast", replace=("keepdims=True", "keepdims=False")),
@@ -139,7 +139,7 @@ def unbroadcast(grad, shape):
 def unbroadcast(grad, shape):
     return numerical_gradient(lambda b: np.sum(grad * b), np.zeros(shape))
 '''),
-           hint="uses numerical_gradient, bumping every entry, instead of summing grad over the broadcast axes"),
+           hint="uses numerical_gradient, bumping every entry, instead of summing grad over the broadcast axes", slow=True),
     # Exercise 8: gradient check
     Mutant("test_gradient_check", "averages the relative errors instead of taking the largest",
            Edit("gradient_check", replace=("return float(np.max(", "return float(np.mean(")),
