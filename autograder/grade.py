@@ -88,7 +88,7 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
     # Feedback pages are made in the background: their processes start beside the release, and each
     # graded notebook's page as soon as it is recorded.
     with feedback.Pages(root, out, db_url, settings.jobs, log) as pages:
-        log(f"Preparing the gradebook from {course.SOLUTIONS} ({len(names)} notebooks) ...")
+        log(f"Preparing the gradebook from {settings.solutions} ({len(names)} notebooks) ...")
         course.release(release_directory=root / "release", db_url=db_url, source=settings.solutions)
 
         students = found.students
@@ -140,8 +140,8 @@ def grade_class(submissions, out, settings=Settings(), log=print, progress=True)
 
     rows = _export_grades(db_url, students, names, out / "grades.csv")
     lms.write_canvas(rows, students, names, out / "grades-lms.csv", safe=spreadsheet_safe)
-    kept = [o for o in before.outcomes if not chosen(o["student"], o["notebook"])] if settings.only else []
-    (out / "outcomes.json").write_text(json.dumps(kept + [asdict(o) for o in outcomes], indent=1))
+    not_regraded = [o for o in before.outcomes if not chosen(o["student"], o["notebook"])] if settings.only else []
+    (out / "outcomes.json").write_text(json.dumps(not_regraded + [asdict(o) for o in outcomes], indent=1))
     graded_now = {key: path for key, path in found.notebooks.items() if chosen(*key)}
     now = {**(before.provenance if settings.only else {}),
            **regrade.provenance(graded_now, names, settings.solutions)}

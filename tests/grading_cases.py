@@ -24,6 +24,13 @@ def graded_notebooks():
     return [name for name in registry.names() if not chosen or name in chosen]
 
 
+def mutant_cases(notebooks):
+    """pytest parameters (name, index, mutant) for every casebook mutant of `notebooks`, with readable ids."""
+    import pytest
+    return [pytest.param(name, index, mutant, id=f"{name}-{index:02d}-{slug(mutant.why)}")
+            for name in notebooks for index, mutant in enumerate(casebook.for_notebook(name).MUTANTS)]
+
+
 def slug(text):
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40]
 

@@ -10,7 +10,7 @@ import pytest
 
 from autograder import casebook, course, submissions
 
-from grading_cases import graded_notebooks, slug
+from grading_cases import graded_notebooks, mutant_cases, slug
 
 NOTEBOOKS = graded_notebooks()
 
@@ -42,12 +42,7 @@ def test_blank_notebook_scores_zero_with_a_message_per_cell(graded, name):
         assert "NotImplementedError" in message and "not answered yet" in message, (exercise, message)
 
 
-def _mutant_cases():
-    return [pytest.param(name, index, mutant, id=f"{name}-{index:02d}-{slug(mutant.why)}")
-            for name in NOTEBOOKS for index, mutant in enumerate(casebook.for_notebook(name).MUTANTS)]
-
-
-@pytest.mark.parametrize("name, index, mutant", _mutant_cases())
+@pytest.mark.parametrize("name, index, mutant", mutant_cases(NOTEBOOKS))
 def test_mutant_loses_its_exercise_points(graded, name, index, mutant):
     """Lost by the hidden tests alone: a kernel that hides its visible failures must not save a mutant."""
     student = f"mutant-{index:02d}"

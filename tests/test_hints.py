@@ -9,7 +9,7 @@ import pytest
 
 from autograder import casebook, hints, judge, submissions
 
-from grading_cases import graded_notebooks, slug
+from grading_cases import graded_notebooks, mutant_cases
 
 NOTEBOOKS = graded_notebooks()
 OPENING = "Likely mistake: your answer behaves like one that "
@@ -52,12 +52,7 @@ FALLS_BACK_ON_A_KNOWN_MISTAKE = {
 WRONG_HINT_TO_FIX = {"07_training_better": {"test_lr_schedule"}}
 
 
-def _mutant_cases():
-    return [pytest.param(name, index, mutant, id=f"{name}-{index:02d}-{slug(mutant.why)}")
-            for name in NOTEBOOKS for index, mutant in enumerate(casebook.for_notebook(name).MUTANTS)]
-
-
-@pytest.mark.parametrize("name, index, mutant", _mutant_cases())
+@pytest.mark.parametrize("name, index, mutant", mutant_cases(NOTEBOOKS))
 def test_each_mutant_handed_in_gets_its_own_hint(graded, name, index, mutant):
     student = f"mutant-{index:02d}"
     hint = hinted(graded, student, name).get(mutant.exercise, "")
