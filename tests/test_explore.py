@@ -16,7 +16,7 @@ from autograder.reference import convolution as ref_convolution
 from autograder.reference import derivatives as ref_derivatives
 from autograder.reference import tensors as ref_tensors
 from autograder.reference import training as ref_training
-from dlscratch.explore import chain_rule, convolution, derivatives, gradient_descent, neural_network, tensors, training
+from dlscratch.explore import chain_rule, convolution, derivatives, gradient_descent, neural_network, softmax, tensors, training
 from dlscratch.explore.answers import Answer, AnswerNeeded
 from autograder.published.gradcheck import numerical_derivative
 from dlscratch.plotting import coalesced
@@ -40,6 +40,16 @@ def momentum_update(param, grad, velocity, lr, momentum):
     param -= velocity
 
 
+def softmax_cross_entropy(prediction, target):
+    return ref_training.SoftmaxCrossEntropy().forward(prediction, target)
+
+
+def softmax_cross_entropy_grad(prediction, target):
+    loss = ref_training.SoftmaxCrossEntropy()
+    loss.forward(prediction, target)
+    return loss.backward()
+
+
 def every_explorer():
     """Each explorer as its notebook builds it, given right answers."""
     return {
@@ -51,6 +61,7 @@ def every_explorer():
         "descent": gradient_descent.descent_explorer(),
         "hidden units": neural_network.hidden_units_explorer(),
         "momentum": training.momentum_explorer(momentum_update, ref_training.lr_schedule),
+        "softmax": softmax.softmax_explorer(ref_training.softmax, softmax_cross_entropy, softmax_cross_entropy_grad),
         "convolution": convolution.convolution_explorer(np.random.default_rng(0).random((5, 28, 28)),
                                                         ref_convolution.conv2d_forward),
     }
