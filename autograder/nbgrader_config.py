@@ -7,6 +7,7 @@ Use it with nbgrader's own CLI from the repository root, for example
 or through `python -m autograder release`, which does the same for every notebook.
 """
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -20,6 +21,13 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(repo, "grading", "gradebo
 # empty default no course row is made, which SQLite lets pass and PostgreSQL's foreign keys refuse.
 c.CourseDirectory.course_id = "default_course"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg-info"]
+
+# The release drops the instructor-only cells (the answers to the closing questions) before anything else.
+sys.path.insert(0, repo)
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+from autograder.instructor_only import DropInstructorOnly  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [DropInstructorOnly, *GenerateAssignment.class_traits()["preprocessors"].default()]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

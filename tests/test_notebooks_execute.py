@@ -2,15 +2,26 @@
 
 Here the hidden tests run inside the notebook's own kernel (as when an
 instructor runs a solution in JupyterLab), reaching the answers through the
-same `student` proxy the grader uses.
+same `student` proxy the grader uses. The same run checks the numbers the
+prose quotes from it (tests/prose_quotes.py).
+
+FULL_TRAINING=1 runs every training at its full length (about twelve more
+minutes here), so that the quotes from the long runs of 09-11 are compared too.
 """
+import ast
+import datetime
+import json
+import os
+import re
 import time
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import course, registry
+from autograder import course, registry, runner
+
+from prose_quotes import QUOTES, Setting, unaccounted_numbers
 
 # Training runs longer than the suite can afford are cut to one epoch here; every cell still runs.
 # (Full runs: notebook 09 trains 15 epochs of 55,000 pictures, 10 twenty epochs and 11 eight epochs
@@ -24,9 +35,15 @@ SHORTER_TRAINING = {
 }
 
 
+FULL_TRAINING = os.environ.get("FULL_TRAINING") == "1"
+LONG = 5.0  # seconds: a cell that runs longer says so in its first line, in the form STATED_TIME reads
+STATED_TIME = re.compile(r"# (About [\d.]+ (s|minutes?)|Under a second) here\b[^\n]*")
+PROBE = "quoted numbers: "
+
+
 def solution(name):
     nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
-    if name in SHORTER_TRAINING:
+    if name in SHORTER_TRAINING and not FULL_TRAINING:
         full, short = SHORTER_TRAINING[name]
         cells = [cell for cell in nb.cells if full in cell.source]
         assert len(cells) == 1, f"{name}: no training cell holds {full!r} any more; update SHORTER_TRAINING"
@@ -37,6 +54,7 @@ def solution(name):
 @pytest.mark.parametrize("name", registry.names())
 def test_solution_notebook_executes_top_to_bottom(name, tmp_path):
     nb = solution(name)
+    quotes = add_probes(nb, [quote for quote in QUOTES.get(name, []) if not isinstance(quote, Setting)])
     started = time.monotonic()
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(course.SOLUTIONS / name)}}).execute()
@@ -44,3 +62,109 @@ def test_solution_notebook_executes_top_to_bottom(name, tmp_path):
               for o in c.outputs if o.output_type == "error"]
     assert not errors
     print(f"{name} executed in {time.monotonic() - started:.1f} s")
+    for index, cell in enumerate(nb.cells):
+        seconds = cell_seconds(cell)
+        if seconds > LONG or STATED_TIME.match(cell.get("source", "")):
+            stated = STATED_TIME.match(cell.source)
+            print(f"  cell {index} ran {seconds:.1f} s; it says {stated[0] if stated else 'nothing'!r} (a time: not asserted)")
+    wrong = []
+    for quote, value in zip(quotes, probed_values(nb)):
+        if quote.full_run and not FULL_TRAINING:
+            continue  # the suite ran this training shortened
+        print(f"the prose says {squeezed(quote.fragment)!r}, the run gave {value:.6g}"
+              + (" (a time: not asserted)" if quote.timing else ""))
+        if not quote.timing and not abs(value - quote.number) <= quote.allowed:
+            wrong.append(f"the prose says {quote.fragment!r}, the run gave {value:.6g} ({quote.expression})")
+    assert not wrong, "the prose quotes numbers the run no longer gives; update the text:\n" + "\n".join(wrong)
+
+
+def cell_seconds(cell):
+    """How long a code cell ran, from the timestamps nbclient records in its metadata."""
+    times = cell.get("metadata", {}).get("execution", {})
+    if cell.cell_type != "code" or "iopub.execute_input" not in times or "shell.execute_reply" not in times:
+        return 0.0
+    parse = datetime.datetime.fromisoformat
+    return (parse(times["shell.execute_reply"].replace("Z", "+00:00"))
+            - parse(times["iopub.execute_input"].replace("Z", "+00:00"))).total_seconds()
+
+
+def add_probes(nb, quotes):
+    """Insert, before each markdown cell that quotes the run, a cell that prints the quoted expressions' values.
+
+    Returns the quotes in the order the probes print them.
+    """
+    order, cells = [], []
+    for cell in nb.cells:
+        here = [quote for quote in quotes if cell.cell_type == "markdown" and squeezed(quote.fragment) in squeezed(cell.source)]
+        if here:
+            expressions = [quote.expression for quote in here]
+            cells.append(nbformat.v4.new_code_cell(
+                f"print({PROBE!r} + __import__('json').dumps([float(eval(e)) for e in {expressions!r}]))"))
+            order += here
+        cells.append(cell)
+    assert len(order) == len(quotes), f"fragments not found in the prose: {set(quotes) - set(order)}"
+    nb.cells = cells
+    return order
+
+
+def probed_values(nb):
+    return [value for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+            if out.output_type == "stream" and out.text.startswith(PROBE)
+            for value in json.loads(out.text[len(PROBE):])]
+
+
+def squeezed(text):
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_numbers_quoted_from_a_run_are_each_tied_to_the_run(name):
+    """Every number in a "when we ran" sentence is a checked quote or a stated setting, and each quote is in the prose once."""
+    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    markdown = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
+    entries = QUOTES.get(name, [])
+    for entry in entries:
+        found = sum(squeezed(source).count(squeezed(entry.fragment)) for source in markdown)
+        assert found == 1, f"{entry.fragment!r} is in the prose {found} times, not once"
+    missing = [number for source in markdown for number in unaccounted_numbers(source, entries)]
+    assert not missing, "numbers quoted from a run with nothing that checks them:\n" + "\n".join(missing)
+
+
+def training_cells(nb):
+    """The code cells that train: they loop over a TrainingMonitor, or call the notebook's function that does."""
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    trainers = {node.name for cell in code if "TrainingMonitor(" in cell.source
+                for node in parsed(cell.source).body if isinstance(node, ast.FunctionDef)}
+    return [cell for cell in code if any(
+        isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and node.iter.id == "monitor"
+        or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in trainers
+        for node in runs_when_the_cell_runs(cell.source))]
+
+
+def parsed(source):
+    """A cell's syntax tree, its IPython magics (%matplotlib, !pip) left out."""
+    return ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+
+
+def runs_when_the_cell_runs(source):
+    """The syntax nodes of a cell outside its function and class bodies."""
+    found, todo = [], list(parsed(source).body)
+    while todo:
+        node = todo.pop()
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            found.append(node)
+            todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+@pytest.mark.parametrize("name", registry.names())
+def test_notebooks_say_how_long_they_take(name):
+    """The opening states the whole run's time; each training cell its own, and that grading skips it."""
+    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    assert re.search(r"\*\*Running time\.\*\*[^\n]*", nb.cells[0].source), "the opening has no **Running time.**"
+    assert "not run while grading" in nb.cells[0].source, "the opening must say which cells grading skips"
+    for cell in training_cells(nb):
+        first = cell.source.splitlines()[0]
+        assert STATED_TIME.fullmatch(first) and "not run while grading" in first, \
+            f"a training cell must begin '# About N s here; not run while grading.' (or 'Under a second'), not {first!r}"
+        assert runner.SKIP_TAG in cell.metadata.get("tags", []), f"a training cell must be tagged {runner.SKIP_TAG}"

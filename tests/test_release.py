@@ -89,6 +89,21 @@ def test_course_has_no_solutions_hidden_tests_or_reference(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_closing_questions_reach_students_and_their_answers_do_not(name):
+    """Each notebook ends with questions to think about; their answers are an instructor-only cell."""
+    from autograder.instructor_only import TAG
+    solution = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
+    release = nbformat.read(course.COURSE / name / f"{name}.ipynb", as_version=4)
+    only = [cell for cell in solution.cells if TAG in cell.metadata.get("tags", [])]
+    assert [cell.id for cell in solution.cells[-2:]] == ["questions", "answers"] and only == solution.cells[-1:]
+    assert solution.cells[-2].source.startswith("## Questions to think about")
+    assert release.cells[-1].source == solution.cells[-2].source, "the questions must reach the student edition"
+    lines = [line.strip() for line in only[0].source.splitlines() if len(line.strip()) > 20]
+    text = (course.COURSE / name / f"{name}.ipynb").read_text()
+    assert TAG not in text and not any(json.dumps(line)[1:-1] in text for line in lines), "an answer reached students"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_every_test_cell_has_hidden_tests_that_use_the_student_proxy(name):
     """A test cell without hidden tests would be judged by the student's own kernel."""
     nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)

@@ -1,0 +1,154 @@
+"""The numbers the solution notebooks' prose quotes from a run, and where the run keeps them.
+
+A sentence such as "When we ran this notebook, ... 64.58 ..." is only true
+while the code still gives 64.58. Each `Quote` ties a fragment of the prose
+to an expression that the executed notebook evaluates right before the
+markdown cell that holds it (tests/test_notebooks_execute.py), and every
+number in a "when we ran" sentence must be a quote or a `Setting` (a number
+that is not a result, such as the number of epochs).
+"""
+import re
+from dataclasses import dataclass
+
+# Training in float32 on another CPU (another BLAS kernel) may move a trained accuracy's last digit.
+TRAINED = 0.3   # percentage points
+
+
+@dataclass(frozen=True)
+class Quote:
+    """`fragment`, as the prose writes it, quotes the value of `expression` in the run.
+
+    The number checked is the fragment's first (or "a \\times 10^{b}"); it
+    must be within `tolerance` of the value, by default one unit of its last
+    quoted digit. `full_run`: the suite runs that training shortened
+    (SHORTER_TRAINING), so the value is compared only with FULL_TRAINING=1.
+    `timing`: a time, printed beside the quote and never asserted, since
+    tests do not assert on time.
+    """
+    fragment: str
+    expression: str
+    tolerance: float | None = None
+    full_run: bool = False
+    timing: bool = False
+
+    @property
+    def number(self):
+        scientific = re.search(r"(\d+(?:\.\d+)?)\s*\\times\s*10\^\{(-?\d+)\}", self.fragment)
+        if scientific:
+            return float(scientific[1]) * 10.0 ** int(scientific[2])
+        return float(NUMBER.search(self.fragment)[0].replace(",", ""))
+
+    @property
+    def allowed(self):
+        if self.tolerance is not None:
+            return self.tolerance
+        digits = NUMBER.search(self.fragment)[0].partition(".")[2]
+        return 10.0 ** -len(digits)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A number in a "when we ran" sentence that is not a result of the run: `why` says what it is."""
+    fragment: str
+    why: str
+
+
+FROM_A_RUN = re.compile(r"when we ran|\bin our (short )?runs?\b", re.IGNORECASE)
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+BASELINE = "np.full_like(y_test, y_train.mean())"
+TRAINED_04 = 'linear_forward(X_test, weights)["P"]'
+EXACT_04 = 'linear_forward(X_test, exact_weights)["P"]'
+# The notebook's "Try it" with full batches, from two starts, run for the check: 3,000 steps of 60 rows.
+FULL_BATCHES = 'train(init_weights(1, 3, {}), X_toy, Y_toy, epochs=3000, batch_size=60, learning_rate=0.5, title="")[1]'
+VARIANT = '100 * list(results.values())[{}]["test accuracy"][-1]'
+
+QUOTES = {
+    "04_linear_regression": [
+        Quote("missed the test patients by 64.58", f"mean_absolute_error({BASELINE}, y_test)"),
+        Quote("(RMSE 75.08)", f"root_mean_squared_error({BASELINE}, y_test)"),
+        Quote("the trained model by 39.35", f"mean_absolute_error({TRAINED_04}, y_test)"),
+        Quote("(RMSE 48.52)", f"root_mean_squared_error({TRAINED_04}, y_test)"),
+        Quote("solution by 38.91", f"mean_absolute_error({EXACT_04}, y_test)"),
+        Quote("(RMSE 48.37)", f"root_mean_squared_error({EXACT_04}, y_test)"),
+        Quote("with 133 of them", "len(y_test)", tolerance=0),
+        Quote("A typical miss of 39 points", f"mean_absolute_error({TRAINED_04}, y_test)", tolerance=0.5),
+    ],
+    "05_neural_network": [
+        Quote("it ends near 0.018", 'toy_history["train loss"][-1]', tolerance=0.001),
+        Quote("against 0.31 for the best straight line", "np.mean((np.polyval(np.polyfit(x_toy, y_toy, 1), x_toy) - y_toy) ** 2)"),
+        Quote("a loss of about 0.016", f'{FULL_BATCHES.format(0)}["train loss"][-1]', tolerance=0.002),
+        Quote("stuck near 0.25", f'{FULL_BATCHES.format(1)}["train loss"][-1]', tolerance=0.02),
+        Quote("(17 of 20", "np.sum(network_mae < linear_mae)"),
+        Quote("(13 of 20)", "np.sum(network_rmse < linear_rmse)"),
+    ],
+    "07_training_better": [
+        Quote("the test accuracy was 63%", VARIANT.format(0)),
+        Setting("63% after 10 epochs", "the length of every run, a setting"),
+        Setting("the 10% of guessing", "one class in ten"),
+        Setting("after 10 epochs rose", "the length of every run, a setting"),
+        Quote("rose from 63%", VARIANT.format(0)),
+        Quote("to 76%, and it rose faster", VARIANT.format(1)),
+        Quote("from 76% to 79%", VARIANT.format(1)),
+        Quote("to 79%, and the decay", VARIANT.format(2)),
+        Quote("(80% with either)", VARIANT.format(3)),
+        Quote("80% with either)", VARIANT.format(4)),
+        *(Quote(fragment, VARIANT.format(index), TRAINED) for index, fragment in enumerate(
+            ["reached 63.1%", "76.1%, 79.0%", "79.0%, 79.9%", "79.9%, 79.9%", "79.9%, 81.7%", "81.7% and", "and\n82.9%"])),
+        Quote("gains 13 points", f"{VARIANT.format(1)} - {VARIANT.format(0)}", 2 * TRAINED),
+        Quote("Momentum adds 2.9 points", f"{VARIANT.format(2)} - {VARIANT.format(1)}", 2 * TRAINED),
+        Quote("initialisation 1.8.", f"{VARIANT.format(5)} - {VARIANT.format(4)}", 2 * TRAINED),
+    ],
+    "08_autodiff": [
+        Setting("the engine's 70,765 gradients", "the parameters of a 784-89-10 network, by its shape"),
+        Quote(r"at most $2.8 \times 10^{-17}$", "difference", tolerance=1e-16),  # float64 rounding: it moves with the BLAS
+        Quote("agreed in all 16 digits", "16 if abs(float(engine_loss.data) - hand_loss) < 1e-15 * abs(hand_loss) else 0",
+              tolerance=0),
+        Quote("The ten epochs took about 5 seconds", "seconds", timing=True),
+        Quote("the network reached 87.8%", '100 * monitor.history["test accuracy"][-1]', TRAINED),
+    ],
+    "09_convolutional_networks": [
+        Quote("took 275 seconds", "seconds", full_run=True, timing=True),
+        Quote("(18 s an epoch", "seconds / EPOCHS", full_run=True, timing=True),
+        Quote("classified 91.5%", "100 * np.mean(predicted == data.y_test)", TRAINED, full_run=True),
+        Quote("the 10,000 test pictures", "len(X_test)", tolerance=0),
+    ],
+    "10_recurrent_networks": [
+        Quote("took 2.8 minutes", "minutes", full_run=True, timing=True),
+        Quote("(8.4 seconds an epoch", "60 * minutes / EPOCHS", full_run=True, timing=True),
+        Quote(r"from $\ln 73", "len(corpus.vocab)", tolerance=0),
+        Quote(r"\approx 4.29$ nats per character for the untrained model", "np.log(len(corpus.vocab))"),
+        Quote("to 1.578 nats", 'monitor.history["validation loss"][-1]', full_run=True),
+        Quote("**2.28 bits", 'monitor.history["validation loss"][-1] / np.log(2)', full_run=True),
+        Quote("about 1.4 nats", 'monitor.history["train loss"][-1]', full_run=True),
+    ],
+    "11_lstm_gru": [
+        Quote("took 30,", 'seconds["rnn"]', full_run=True, timing=True),
+        Quote("87 and 74 seconds", 'seconds["lstm"]', full_run=True, timing=True),
+        Quote("and 74 seconds", 'seconds["gru"]', full_run=True, timing=True),
+        Quote("(3.8,", 'seconds["rnn"] / EPOCHS', full_run=True, timing=True),
+        Quote("10.9 and 9.3", 'seconds["lstm"] / EPOCHS', full_run=True, timing=True),
+        Quote("and 9.3\nseconds an epoch", 'seconds["gru"] / EPOCHS', full_run=True, timing=True),
+        *(Quote(f"| {count} |", f'sum(p.size for p in trained["{cell}"].values())', tolerance=0)
+          for cell, count in (("rnn", "32,361"), ("lstm", "94,185"), ("gru", "73,961"))),
+        *(Quote(f"| {nats} |", f'min(history["{cell}"]["validation loss"])', full_run=True)
+          for cell, nats in (("rnn", "1.659"), ("lstm", "1.556"), ("gru", "1.544"))),
+    ],
+}
+
+
+def sentences_from_a_run(markdown):
+    """The sentences of `markdown` that say they quote a run ("When we ran this notebook, ...")."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n(?=#)", markdown)]
+    return [s for text in paragraphs for s in re.split(r"(?<=[.!?])\s+(?=[A-Z*(])", text) if FROM_A_RUN.search(s)]
+
+
+def unaccounted_numbers(markdown, entries):
+    """Numbers in `markdown`'s run-quoting sentences that no fragment of `entries` covers."""
+    fragments = [" ".join(entry.fragment.split()) for entry in entries]
+    missing = []
+    for sentence in sentences_from_a_run(markdown):
+        covered = [range(m.start(), m.start() + len(f)) for f in fragments for m in re.finditer(re.escape(f), sentence)]
+        missing += [f"{number[0]!r} in {sentence!r}" for number in NUMBER.finditer(sentence)
+                    if not any(number.start() in span and number.end() - 1 in span for span in covered)]
+    return missing
