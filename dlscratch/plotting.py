@@ -115,3 +115,34 @@ def show_confusion(labels, predicted, class_names, title="confusion matrix"):
     ax.set_ylabel("true class")
     ax.set_title(f"{title}: accuracy {np.trace(counts) / counts.sum():.1%}", fontsize=10)
     return Image(png(figure))
+
+
+def show_images(images, titles=None, columns=8, signed=False, title=""):
+    """A grid of small grey pictures (one per image of shape (H, W)), each with its title, as a PNG image.
+
+    `signed=True` draws values around 0 in blue (negative) and red (positive) on one symmetric scale
+    per picture, as weights are best seen; otherwise each picture is black to white.
+    """
+    from IPython.display import Image
+
+    images = np.asarray(images, dtype=float)
+    if images.ndim != 3 or len(images) == 0:
+        raise ValueError(f"images must be a non-empty stack of shape (count, height, width), got {images.shape}")
+    titles = list(titles) if titles is not None else [""] * len(images)
+    if len(titles) != len(images):
+        raise ValueError(f"{len(titles)} titles for {len(images)} images")
+    rows = -(-len(images) // columns)
+    figure = Figure(figsize=(1.3 * columns, 1.45 * rows + (0.3 if title else 0)), dpi=96, layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
+    for ax, image, text in zip(axes, images, titles):
+        if signed:
+            scale = float(np.abs(image).max()) or 1.0
+            ax.imshow(image, cmap="RdBu_r", vmin=-scale, vmax=scale)
+        else:
+            ax.imshow(image, cmap="gray_r")
+        ax.set_title(text, fontsize=7)
+    for ax in axes:
+        ax.axis("off")
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return Image(png(figure))

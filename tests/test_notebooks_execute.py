@@ -133,12 +133,16 @@ def test_numbers_quoted_from_a_run_are_each_tied_to_the_run(name):
 def training_cells(nb):
     """The code cells that train: they loop over a TrainingMonitor, or call the notebook's function that does."""
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    trainers = {node.name for cell in code if "TrainingMonitor(" in cell.source
-                for node in parsed(cell.source).body if isinstance(node, ast.FunctionDef)}
+    trainers = {node.name for cell in code for node in parsed(cell.source).body
+                if isinstance(node, ast.FunctionDef) and any(map(loops_over_a_monitor, ast.walk(node)))}
     return [cell for cell in code if any(
-        isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and node.iter.id == "monitor"
+        loops_over_a_monitor(node)
         or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in trainers
         for node in runs_when_the_cell_runs(cell.source))]
+
+
+def loops_over_a_monitor(node):
+    return isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and node.iter.id == "monitor"
 
 
 def parsed(source):
