@@ -26,7 +26,7 @@ from dlscratch.explore import autodiff as autodiff_explorer
 from dlscratch.explore import chain_rule as chain_rule_explorer
 from dlscratch.explore import convolution as convolution_explorer
 from dlscratch.explore import derivatives as derivative_explorer
-from dlscratch.explore import gates, gradient_descent, neural_network, recurrent
+from dlscratch.explore import gates, gradient_descent, neural_network, neuron_graph, recurrent, softmax
 from dlscratch.explore import tensors as tensor_explorer
 from dlscratch.explore import training as training_explorer
 from dlscratch.explore.answers import Answer
@@ -103,12 +103,17 @@ def redraws():
     picture = np.random.default_rng(0).random((28, 28))
     rnn = Answer(rnn_forward, "rnn_forward", 2), Answer(rnn_backward, "rnn_backward", 2)
     lstm_run = lstm_on_text()
+    neuron = (Answer(chain_rule.neuron_forward, "neuron_forward", 5),
+              Answer(chain_rule.neuron_backward, "neuron_backward", 6), derivatives.sigmoid_deriv)
+    classifier = (Answer(training.softmax, "softmax", 2), Answer(training.softmax_cross_entropy, "softmax_cross_entropy", 3),
+                  Answer(training.softmax_cross_entropy_grad, "softmax_cross_entropy_grad", 4))
     steps = autodiff_explorer.record_backward(small_network_loss(), lambda loss: loss.backward(retain_grad=True))
     return {
         "01 derivative": [lambda h=h: derivative_explorer.draw("sin(x)", 1.0, h) for h in (1e-1, 1e-8, 1e-14)],
         "01 error": [lambda x=x: derivative_explorer.draw_errors(errors, "tanh(x)", x, 1e-5) for x in (1.0, -2.0)],
         "02 chain rule": [lambda x=x: chain_rule_explorer.draw(PIECES, "leaky ReLU", "x²", x, chain,
                                                                _numerical_derivative) for x in (0.5, 0.0)],
+        "02 neuron graph": [lambda x=x: neuron_graph.draw(*neuron, x, 0.8, -0.5, 1.0) for x in (1.5, 0.0)],
         "03 broadcast": [lambda a=a, b=b: tensor_explorer.draw_broadcast(rule, shape(a), shape(b))
                          for a, b in (("(3, 1)", "(1, 4)"), ("(3, 4)", "(2, 4)"))],
         "03 bump": [lambda d=d: tensor_explorer.draw_bump(forward, backward, "W", 0, 1, d) for d in (0.1, 1.0)],
@@ -116,6 +121,7 @@ def redraws():
         "05 hidden units": [lambda j=j: neural_network.draw(neural_network.DEFAULT_PARAMS, j) for j in (0, 2)],
         "07 momentum": [lambda m=m, d=d: training_explorer.draw(update, schedule, 0.02, m, d)
                         for m, d in ((0.0, None), (0.9, "exponential"))],
+        "07 softmax": [lambda z=z, k=k: softmax.draw(*classifier, z, k) for z, k in (((2.0, 1.0, -1.0), 0), ((4.0, -3.0, 0.5), 2))],
         "08 graph": [lambda output=output: autodiff_explorer.draw_graph(output) for output in (diamond(), trained)],
         "08 stepper": [lambda k=k: autodiff_explorer.draw_step(steps, k) for k in (0, 3, 6)],
         "09 convolution": [lambda name=name, row=row: convolution_explorer.draw(

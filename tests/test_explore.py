@@ -16,7 +16,8 @@ from autograder.reference import convolution as ref_convolution
 from autograder.reference import derivatives as ref_derivatives
 from autograder.reference import tensors as ref_tensors
 from autograder.reference import training as ref_training
-from dlscratch.explore import chain_rule, convolution, derivatives, gradient_descent, neural_network, softmax, tensors, training
+from dlscratch.explore import (chain_rule, convolution, derivatives, gradient_descent, neural_network, neuron_graph,
+                               softmax, tensors, training)
 from dlscratch.explore.answers import Answer, AnswerNeeded
 from autograder.published.gradcheck import numerical_derivative
 from dlscratch.plotting import coalesced
@@ -40,28 +41,21 @@ def momentum_update(param, grad, velocity, lr, momentum):
     param -= velocity
 
 
-def softmax_cross_entropy(prediction, target):
-    return ref_training.SoftmaxCrossEntropy().forward(prediction, target)
-
-
-def softmax_cross_entropy_grad(prediction, target):
-    loss = ref_training.SoftmaxCrossEntropy()
-    loss.forward(prediction, target)
-    return loss.backward()
-
-
 def every_explorer():
     """Each explorer as its notebook builds it, given right answers."""
     return {
         "derivative": derivatives.derivative_explorer(),
         "error": derivatives.error_explorer(ref_derivatives.difference_errors),
         "chain rule": chain_rule.chain_rule_explorer(ref_chain.chain_deriv_2, numerical_derivative, NOTEBOOK_PIECES),
+        "neuron graph": neuron_graph.neuron_graph_explorer(ref_chain.neuron_forward, ref_chain.neuron_backward,
+                                                           ref_derivatives.sigmoid_deriv),
         "broadcast": tensors.broadcast_explorer(ref_tensors.broadcast_shape),
         "bump": tensors.bump_explorer(ref_tensors.sigmoid_sum_forward, ref_tensors.sigmoid_sum_backward),
         "descent": gradient_descent.descent_explorer(),
         "hidden units": neural_network.hidden_units_explorer(),
         "momentum": training.momentum_explorer(momentum_update, ref_training.lr_schedule),
-        "softmax": softmax.softmax_explorer(ref_training.softmax, softmax_cross_entropy, softmax_cross_entropy_grad),
+        "softmax": softmax.softmax_explorer(ref_training.softmax, ref_training.softmax_cross_entropy,
+                                             ref_training.softmax_cross_entropy_grad),
         "convolution": convolution.convolution_explorer(np.random.default_rng(0).random((5, 28, 28)),
                                                         ref_convolution.conv2d_forward),
     }

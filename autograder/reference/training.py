@@ -53,6 +53,18 @@ class SoftmaxCrossEntropy(Loss):
         return (self.softmax_preds - self.target) / self.prediction.shape[0]
 
 
+def softmax_cross_entropy(prediction: np.ndarray, target: np.ndarray, eps: float = 1e-9) -> float:
+    """Exercise 3 as a function: the loss of SoftmaxCrossEntropy."""
+    return SoftmaxCrossEntropy(eps).forward(prediction, target)
+
+
+def softmax_cross_entropy_grad(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Exercise 4 as a function: the gradient of SoftmaxCrossEntropy with respect to the logits."""
+    loss = SoftmaxCrossEntropy()
+    loss.forward(prediction, target)
+    return loss.backward()
+
+
 def decaying(lr: float, final_lr: float | None = None, decay_type: str | None = None):
     """The schedule an Optimizer takes for lr_schedule's decay, or None for a constant rate."""
     if decay_type is None:
