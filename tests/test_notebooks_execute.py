@@ -3,25 +3,23 @@
 Here the hidden tests run inside the notebook's own kernel (as when an
 instructor runs a solution in JupyterLab), reaching the answers through the
 same `student` proxy the grader uses. The same run checks the numbers the
-prose quotes from it (tests/prose_quotes.py).
+prose quotes from it (tests/notebook_text.py).
 
 FULL_TRAINING=1 runs every training at its full length (about twelve more
 minutes here), so that the quotes from the long runs of 09-11 are compared too.
 """
-import ast
 import datetime
 import json
 import os
-import re
 import time
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder import course, registry, runner
+from autograder import course, registry
 
-from prose_quotes import QUOTES, Setting, unaccounted_numbers
+from notebook_text import QUOTES, STATED_TIME, Setting, squeezed
 
 # Training runs longer than the suite can afford are cut to one epoch here; every cell still runs.
 # (Full runs: notebook 09 trains 15 epochs of 55,000 pictures, 10 twenty epochs and 11 eight epochs
@@ -36,8 +34,7 @@ SHORTER_TRAINING = {
 
 
 FULL_TRAINING = os.environ.get("FULL_TRAINING") == "1"
-LONG = 5.0  # seconds: a cell that runs longer says so in its first line, in the form STATED_TIME reads
-STATED_TIME = re.compile(r"# (About [\d.]+ (s|minutes?)|Under a second) here\b[^\n]*")
+LONG = 5.0  # seconds: a cell that runs longer should say so in its first line, as STATED_TIME reads
 PROBE = "quoted numbers: "
 
 
@@ -111,64 +108,3 @@ def probed_values(nb):
     return [value for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
             if out.output_type == "stream" and out.text.startswith(PROBE)
             for value in json.loads(out.text[len(PROBE):])]
-
-
-def squeezed(text):
-    return " ".join(text.split())
-
-
-@pytest.mark.parametrize("name", registry.names())
-def test_numbers_quoted_from_a_run_are_each_tied_to_the_run(name):
-    """Every number in a "when we ran" sentence is a checked quote or a stated setting, and each quote is in the prose once."""
-    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
-    markdown = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
-    entries = QUOTES.get(name, [])
-    for entry in entries:
-        found = sum(squeezed(source).count(squeezed(entry.fragment)) for source in markdown)
-        assert found == 1, f"{entry.fragment!r} is in the prose {found} times, not once"
-    missing = [number for source in markdown for number in unaccounted_numbers(source, entries)]
-    assert not missing, "numbers quoted from a run with nothing that checks them:\n" + "\n".join(missing)
-
-
-def training_cells(nb):
-    """The code cells that train: they loop over a TrainingMonitor, or call the notebook's function that does."""
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    trainers = {node.name for cell in code for node in parsed(cell.source).body
-                if isinstance(node, ast.FunctionDef) and any(map(loops_over_a_monitor, ast.walk(node)))}
-    return [cell for cell in code if any(
-        loops_over_a_monitor(node)
-        or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in trainers
-        for node in runs_when_the_cell_runs(cell.source))]
-
-
-def loops_over_a_monitor(node):
-    return isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and node.iter.id == "monitor"
-
-
-def parsed(source):
-    """A cell's syntax tree, its IPython magics (%matplotlib, !pip) left out."""
-    return ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
-
-
-def runs_when_the_cell_runs(source):
-    """The syntax nodes of a cell outside its function and class bodies."""
-    found, todo = [], list(parsed(source).body)
-    while todo:
-        node = todo.pop()
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            found.append(node)
-            todo.extend(ast.iter_child_nodes(node))
-    return found
-
-
-@pytest.mark.parametrize("name", registry.names())
-def test_notebooks_say_how_long_they_take(name):
-    """The opening states the whole run's time; each training cell its own, and that grading skips it."""
-    nb = nbformat.read(course.SOLUTIONS / name / f"{name}.ipynb", as_version=4)
-    assert re.search(r"\*\*Running time\.\*\*[^\n]*", nb.cells[0].source), "the opening has no **Running time.**"
-    assert "not run while grading" in nb.cells[0].source, "the opening must say which cells grading skips"
-    for cell in training_cells(nb):
-        first = cell.source.splitlines()[0]
-        assert STATED_TIME.fullmatch(first) and "not run while grading" in first, \
-            f"a training cell must begin '# About N s here; not run while grading.' (or 'Under a second'), not {first!r}"
-        assert runner.SKIP_TAG in cell.metadata.get("tags", []), f"a training cell must be tagged {runner.SKIP_TAG}"

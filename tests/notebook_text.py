@@ -1,12 +1,15 @@
-"""The numbers the solution notebooks' prose quotes from a run, and where the run keeps them.
+"""What the solution notebooks say about their runs: the numbers they quote, and how long their cells take.
 
 A sentence such as "When we ran this notebook, ... 64.58 ..." is only true
 while the code still gives 64.58. Each `Quote` ties a fragment of the prose
 to an expression that the executed notebook evaluates right before the
 markdown cell that holds it (tests/test_notebooks_execute.py), and every
-number in a "when we ran" sentence must be a quote or a `Setting` (a number
-that is not a result, such as the number of epochs).
+number in a sentence that says it reports a run ("when we ran", "in our
+run") must be a quote or a `Setting` (a number that is not a result, such
+as the number of epochs). A cell that trains states its time in its first
+line, as STATED_TIME reads it.
 """
+import ast
 import re
 from dataclasses import dataclass
 
@@ -152,3 +155,43 @@ def unaccounted_numbers(markdown, entries):
         missing += [f"{number[0]!r} in {sentence!r}" for number in NUMBER.finditer(sentence)
                     if not any(number.start() in span and number.end() - 1 in span for span in covered)]
     return missing
+
+
+def squeezed(text):
+    """`text` with every run of whitespace made one space, as markdown renders it."""
+    return " ".join(text.split())
+
+
+# How a cell states its running time, in its first line.
+STATED_TIME = re.compile(r"# (About [\d.]+ (s|minutes?)|Under a second) here\b[^\n]*")
+
+
+def training_cells(nb):
+    """The code cells that train: they loop over a TrainingMonitor, or call the notebook's function that does."""
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    trainers = {node.name for cell in code for node in parsed(cell.source).body
+                if isinstance(node, ast.FunctionDef) and any(map(loops_over_a_monitor, ast.walk(node)))}
+    return [cell for cell in code if any(
+        loops_over_a_monitor(node)
+        or isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in trainers
+        for node in runs_when_the_cell_runs(cell.source))]
+
+
+def loops_over_a_monitor(node):
+    return isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and node.iter.id == "monitor"
+
+
+def parsed(source):
+    """A cell's syntax tree, its IPython magics (%matplotlib, !pip) left out."""
+    return ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+
+
+def runs_when_the_cell_runs(source):
+    """The syntax nodes of a cell outside its function and class bodies."""
+    found, todo = [], list(parsed(source).body)
+    while todo:
+        node = todo.pop()
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            found.append(node)
+            todo.extend(ast.iter_child_nodes(node))
+    return found
