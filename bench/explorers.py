@@ -96,6 +96,7 @@ def redraws():
     backward = Answer(tensors.sigmoid_sum_backward, "sigmoid_sum_backward", 6)
     update = Answer(momentum_step, "momentum_update", 5, returns=False)
     schedule = Answer(training.lr_schedule, "lr_schedule", 6)
+    adam = Answer(training.adam_update, "adam_update", 9, returns=False)
     shape = tensor_explorer.parse_shape
     trained = small_network_loss()
     trained.backward(retain_grad=True)
@@ -120,7 +121,8 @@ def redraws():
         "04 descent": [lambda lr=lr: gradient_descent.draw(lr, 20) for lr in (0.05, 0.5)],
         "05 hidden units": [lambda j=j: neural_network.draw(neural_network.DEFAULT_PARAMS, j) for j in (0, 2)],
         "07 momentum": [lambda m=m, d=d: training_explorer.draw(update, schedule, 0.02, m, d)
-                        for m, d in ((0.0, None), (0.9, "exponential"))],
+                        for m, d in ((0.0, None), (0.9, "exponential"))]
+        + [lambda: training_explorer.draw(update, schedule, 0.02, 0.8, None, 0.1, 0.0, 100, adam, 0.1)],
         "07 softmax": [lambda z=z, k=k: softmax.draw(*classifier, z, k) for z, k in (((2.0, 1.0, -1.0), 0), ((4.0, -3.0, 0.5), 2))],
         "08 graph": [lambda output=output: autodiff_explorer.draw_graph(output) for output in (diamond(), trained)],
         "08 stepper": [lambda k=k: autodiff_explorer.draw_step(steps, k) for k in (0, 3, 6)],

@@ -54,6 +54,8 @@ def every_explorer():
         "descent": gradient_descent.descent_explorer(),
         "hidden units": neural_network.hidden_units_explorer(),
         "momentum": training.momentum_explorer(momentum_update, ref_training.lr_schedule),
+        "momentum and Adam": training.momentum_explorer(momentum_update, ref_training.lr_schedule,
+                                                        adam_update=ref_training.adam_update),
         "softmax": softmax.softmax_explorer(ref_training.softmax, ref_training.softmax_cross_entropy,
                                              ref_training.softmax_cross_entropy_grad),
         "convolution": convolution.convolution_explorer(np.random.default_rng(0).random((5, 28, 28)),

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autograder.reference.training import lr_schedule
+from autograder.reference.training import adam_update, lr_schedule
 from dlscratch.explore import training as tr
 from dlscratch.explore.answers import Answer, AnswerNeeded
 from autograder.published.gradcheck import numerical_gradient
@@ -139,3 +139,37 @@ def test_widget_redraws_when_a_control_moves():
         control.value = value
         seen.append(bytes(picture.value))
         assert seen[-1].startswith(PNG) and seen[-1] != seen[-2]
+
+
+ADAM = Answer(adam_update, "adam_update", 9, returns=False)
+
+
+def test_adams_first_step_moves_every_coordinate_by_the_learning_rate():
+    path = tr.descend_adam(ADAM, 0.1, steps=3)
+    np.testing.assert_allclose(path[1] - path[0], [0.1, -0.1], rtol=1e-6)
+    assert tr.loss(tr.descend_adam(ADAM, 0.1, steps=100)[-1]) < 1e-3 < tr.loss(tr.descend_adam(ADAM, 0.01)[-1])
+
+
+def test_adams_path_follows_the_students_update_and_the_same_noise():
+    def no_correction(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        adam_update(param, grad, m, v, 1, lr, beta1, beta2, eps)   # the bias correction of step 1 every time
+    theirs = tr.descend_adam(Answer(no_correction, "adam_update", 9, returns=False), 0.1, 20)
+    assert not np.allclose(theirs, tr.descend_adam(ADAM, 0.1, 20))
+    noisy = tr.descend_adam(ADAM, 0.1, 20, noise=1.0)
+    np.testing.assert_array_equal(noisy, tr.descend_adam(ADAM, 0.1, 20, noise=1.0))
+    assert not np.allclose(noisy, tr.descend_adam(ADAM, 0.1, 20))
+
+
+def test_an_adam_update_that_changes_nothing_in_place_is_named():
+    def rebinds(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        param = param - lr * np.sign(grad)
+    with pytest.raises(AnswerNeeded, match=r"Your adam_update \(Exercise 9\) left param unchanged"):
+        tr.descend_adam(Answer(rebinds, "adam_update", 9, returns=False), 0.1)
+
+
+def test_widget_with_adam_redraws_when_adams_rate_moves():
+    box = tr.momentum_explorer(momentum_update, lr_schedule, adam_update=adam_update)
+    adam_rate, picture = box.children[2], box.children[3].children[1]
+    before = bytes(picture.value)
+    adam_rate.value = 0.5
+    assert bytes(picture.value).startswith(PNG) and bytes(picture.value) != before

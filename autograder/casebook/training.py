@@ -151,6 +151,25 @@ def dropout_backward(output_grad, mask, keep_prob, inference=False):
     Mutant("test_dropout", "ignores the seed",
            Edit("dropout", replace=("rng = np.random.default_rng(rng)", "rng = np.random.default_rng()")),
            hint="ignores the rng argument, so the same seed gives a different mask", unseeded=True),
+    # adam_update
+    Mutant("test_adam_update", "leaves out the bias correction",
+           Edit("adam_update", replace=("param -= lr * m_hat / (np.sqrt(v_hat) + eps)",
+                                        "param -= lr * m / (np.sqrt(v) + eps)")),
+           hint="divides m by the root of v without the bias correction, so its early steps are several times too long"),
+    Mutant("test_adam_update", "puts eps inside the square root",
+           Edit("adam_update", replace=("(np.sqrt(v_hat) + eps)", "np.sqrt(v_hat + eps)")),
+           hint="adds eps inside the square root instead of after it"),
+    Mutant("test_adam_update", "rebinds m and v instead of changing them in place",
+           Edit("adam_update", replace=("m *= beta1\n    m += (1 - beta1) * grad\n    v *= beta2\n    v += (1 - beta2) * grad * grad",
+                                        "m = beta1 * m + (1 - beta1) * grad\n    v = beta2 * v + (1 - beta2) * grad * grad")),
+           hint="writes m = ... and v = ..., making new arrays, so the optimiser's averages stay at zero"),
+    Mutant("test_adam_update", "averages the gradient, not its square, in v",
+           Edit("adam_update", replace=("v += (1 - beta2) * grad * grad", "v += (1 - beta2) * np.abs(grad)")),
+           hint="averages the size of the gradient in v instead of its square"),
+    Mutant("test_adam_update", "counts the steps from 0 in the bias correction",
+           Edit("adam_update", replace=("m_hat = m / (1 - beta1 ** step)\n    v_hat = v / (1 - beta2 ** step)",
+                                        "m_hat = m / (1 - beta1 ** (step + 1))\n    v_hat = v / (1 - beta2 ** (step + 1))")),
+           hint="raises the betas to the power step + 1 in the bias correction, as if the steps counted from 0"),
 ]
 
 ALTERNATIVES = [
@@ -246,6 +265,24 @@ def dropout_forward(x, keep_prob, rng=None, inference=False):
 def dropout_backward(output_grad, mask, keep_prob, inference=False):
     return output_grad * keep_prob if inference else np.where(mask, output_grad, 0.0)
 '''),)),
+    Alternative("test_adam_update", "writes into the arrays with [...] in one expression each",
+                (Edit("adam_update", code='''
+def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    m[...] = beta1 * m + (1 - beta1) * grad
+    v[...] = beta2 * v + (1 - beta2) * grad ** 2
+    param[...] = param - lr * (m / (1 - beta1 ** step)) / (np.sqrt(v / (1 - beta2 ** step)) + eps)
+'''),)),
+    Alternative("test_adam_update", "numpy's out= arguments and np.square",
+                (Edit("adam_update", code='''
+def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    np.multiply(m, beta1, out=m)
+    np.add(m, (1 - beta1) * grad, out=m)
+    np.multiply(v, beta2, out=v)
+    np.add(v, (1 - beta2) * np.square(grad), out=v)
+    corrected_m = m / (1.0 - np.power(beta1, step))
+    corrected_v = v / (1.0 - np.power(beta2, step))
+    np.subtract(param, lr * corrected_m / (np.sqrt(corrected_v) + eps), out=param)
+'''),)),
 ]
 
 # Reproduces the visible checks' numbers and nothing else.
@@ -294,5 +331,16 @@ def lr_schedule(lr, final_lr, decay_type, epochs):
     Edit("glorot_std", code='''
 def glorot_std(n_in, n_out):
     return {(3, 1): 0.5 ** 0.5, (784, 89): 0.047864}.get((n_in, n_out), 0.1)
+'''),
+    Edit("adam_update", code='''
+def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    if param.shape == (2,) and step == 1:
+        m[...], v[...] = [0.1, -0.1], [0.001, 0.001]
+        param[...] = [0.9, 2.1]
+    elif param.shape == (2,):
+        m[...], v[...] = [0.39, -0.19], [0.009999, 0.001999]
+        param[...] = [0.8082218895, 2.2]
+    else:
+        param -= lr * np.sign(grad)
 '''),
 )

@@ -110,6 +110,46 @@ class SGDMomentum(Optimizer):
         param -= velocity
 
 
+def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, step: int, lr: float,
+                beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    """One step of Adam (Kingma and Ba, 2015), changing m, v and param in place; ``step`` counts from 1.
+
+    m and v are running averages of the gradient and of its square. Both
+    start at zero, so early on they are too small by the factors
+    1 - beta1**step and 1 - beta2**step; dividing by those (the bias
+    correction) undoes that. Each parameter then moves by about lr times
+    the sign of its recent gradients, whatever their size.
+    """
+    m *= beta1
+    m += (1 - beta1) * grad
+    v *= beta2
+    v += (1 - beta2) * grad * grad
+    m_hat = m / (1 - beta1 ** step)
+    v_hat = v / (1 - beta2 ** step)
+    param -= lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+class Adam(Optimizer):
+    """Adam: one pair of moments (m, v) per parameter, made of zeros on the first step and dropped by ``reset``."""
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.moments: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self.steps = 0
+
+    def reset(self) -> None:
+        self.moments, self.steps = None, 0
+
+    def step(self) -> None:
+        params = list(self.net.params())
+        if self.moments is None:
+            self.moments = [(np.zeros_like(param), np.zeros_like(param)) for param in params]
+        self.steps += 1
+        for param, grad, (m, v) in zip(params, self.net.param_grads(), self.moments):
+            adam_update(param, grad, m, v, self.steps, self.lr, self.beta1, self.beta2, self.eps)
+
+
 def lr_schedule(lr: float, final_lr: float | None, decay_type: str | None, epochs: int) -> np.ndarray:
     """The learning rate used in each of ``epochs`` epochs under a decay schedule.
 

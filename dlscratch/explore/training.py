@@ -93,8 +93,30 @@ def descend(momentum_update, rates, momentum=0.0, noise=0.0, seed=0, start=START
     return np.array(path)
 
 
+def descend_adam(adam_update, lr, steps=100, noise=0.0, seed=0, start=START):
+    """The path of Adam with learning rate ``lr``: an array (steps + 1, 2), start first, as ``descend`` makes.
+
+    Each step is the student's adam_update (Exercise 9), which changes the
+    point and its averages m and v in place; the gradients, noise included,
+    are those ``descend`` draws with the same seed.
+    """
+    rng = np.random.default_rng(seed)
+    w, m, v = np.array(start, dtype=float), np.zeros(2), np.zeros(2)
+    path = [w.copy()]
+    for step in range(1, steps + 1):
+        grad = gradient(w) + noise * rng.standard_normal(2)
+        before = w.copy()
+        adam_update(w, grad, m, v, step, lr)
+        if step == 1 and np.array_equal(w, before):
+            raise adam_update.wrong("left param unchanged: change param, m and v in place (with -=, += and *=)")
+        path.append(w.copy())
+        if not np.all(np.abs(w) < BLOW_UP):
+            break
+    return np.array(path)
+
+
 def draw(momentum_update, lr_schedule, lr, momentum=0.0, decay_type=None, final_fraction=0.1, noise=0.0,
-         steps=100):
+         steps=100, adam_update=None, adam_lr=0.1):
     """The valley with both paths, the loss per step and the learning rate per step, as PNG bytes.
 
     ``final_fraction`` is final_lr as a fraction of lr.
@@ -105,6 +127,7 @@ def draw(momentum_update, lr_schedule, lr, momentum=0.0, decay_type=None, final_
     plain = descend(momentum_update, learning_rates(lr_schedule, lr, None, None, steps), 0.0, noise)
     losses, plain_losses = loss(path), loss(plain)
     diverged = len(path) <= steps
+    adam = None if adam_update is None else descend_adam(adam_update, adam_lr, steps, noise)
 
     figure, (valley, curve, schedule) = new_figure(columns=3, width=4.3, height=3.8)
     ws = np.linspace(-5.0, 5.0, 201)
@@ -113,6 +136,8 @@ def draw(momentum_update, lr_schedule, lr, momentum=0.0, decay_type=None, final_
                    cmap="viridis", linewidths=0.8)
     valley.plot(plain[:, 0], plain[:, 1], "-", color="tab:gray", linewidth=1, alpha=0.8, label="plain descent")
     valley.plot(path[:, 0], path[:, 1], "-o", color="tab:red", markersize=2, linewidth=1, label="your settings")
+    if adam is not None:
+        valley.plot(adam[:, 0], adam[:, 1], "-", color="tab:purple", linewidth=1.2, label=f"Adam, lr {adam_lr:.3g}")
     valley.plot(*START, "s", color="black", markersize=5)
     valley.plot(0, 0, "*", color="tab:orange", markersize=11)
     valley.set_xlim(ws[0], ws[-1])
@@ -126,6 +151,8 @@ def draw(momentum_update, lr_schedule, lr, momentum=0.0, decay_type=None, final_
     curve.semilogy(np.arange(len(plain_losses)), np.maximum(plain_losses, floor), color="tab:gray",
                    label="plain descent")
     curve.semilogy(np.arange(len(losses)), np.maximum(losses, floor), color="tab:red", label="your settings")
+    if adam is not None:
+        curve.semilogy(np.arange(len(adam)), np.maximum(loss(adam), floor), color="tab:purple", label="Adam")
     curve.set_ylim(floor, max(1e3, float(np.nanmax(losses[np.isfinite(losses)])) if diverged else 1e2))
     curve.set_xlabel("step")
     curve.set_ylabel("loss (log scale)")
@@ -141,14 +168,16 @@ def draw(momentum_update, lr_schedule, lr, momentum=0.0, decay_type=None, final_
 
 
 def momentum_explorer(momentum_update, lr_schedule, lr=0.02, momentum=0.0, decay_type=None, final_fraction=0.1,
-                      noise=0.0, steps=100):
+                      noise=0.0, steps=100, adam_update=None, adam_lr=0.1):
     """Sliders for the learning rate, momentum, schedule, final rate, gradient noise and steps.
 
     Every step is the student's momentum_update (Exercise 5), every rate
-    comes from their lr_schedule (Exercise 6).
+    comes from their lr_schedule (Exercise 6). Given their adam_update
+    (Exercise 9), Adam's path is drawn beside, with a learning rate of its own.
     """
     update = Answer(momentum_update, "momentum_update", 5, returns=False)
     schedule = Answer(lr_schedule, "lr_schedule", 6)
+    adam = None if adam_update is None else Answer(adam_update, "adam_update", 9, returns=False)
     style = {"description_width": "initial"}
     rate = slider(widgets.FloatLogSlider, value=lr, base=10, min=-3, max=-0.5, step=0.02,
                   description="learning rate", readout_format=".3f", style=style)
@@ -161,13 +190,17 @@ def momentum_explorer(momentum_update, lr_schedule, lr=0.02, momentum=0.0, decay
     noisy = slider(widgets.FloatSlider, value=noise, min=0.0, max=3.0, step=0.1, description="gradient noise",
                    style=style)
     count = slider(widgets.IntSlider, value=steps, min=10, max=300, step=10, description="steps", style=style)
+    adam_rate = slider(widgets.FloatLogSlider, value=adam_lr, base=10, min=-3, max=0, step=0.05,
+                       description="Adam's learning rate", readout_format=".3f", style=style)
     picture = Picture()
 
     def redraw():
         redraw_into(picture, lambda: draw(update, schedule, rate.value, mom.value, decay.value, final.value,
-                                          noisy.value, count.value))
+                                          noisy.value, count.value, adam, adam_rate.value))
 
-    for control in (rate, mom, decay, final, noisy, count):
+    controls = (rate, mom, decay, final, noisy, count) + (() if adam is None else (adam_rate,))
+    for control in controls:
         control.observe(coalesced(redraw), names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([rate, mom, count]), widgets.HBox([decay, final, noisy]), picture.widget])
+    rows = [widgets.HBox([rate, mom, count]), widgets.HBox([decay, final, noisy])]
+    return widgets.VBox(rows + ([] if adam is None else [adam_rate]) + [picture.widget])

@@ -13,6 +13,7 @@ from sklearn.linear_model import LinearRegression
 
 from autograder.reference.building_blocks import SGD, Dense, MeanSquaredError, NeuralNetwork, Sigmoid, Tanh, Trainer
 from autograder.reference.training import (
+    Adam,
     Dropout,
     SGDMomentum,
     SoftmaxCrossEntropy,
@@ -217,6 +218,41 @@ def test_restarting_a_fit_forgets_the_velocities():
     trainer.fit(X, y, X, y, epochs=3, eval_every=3, batch_size=10)
     for a, b in zip(first, trainer.net.params()):
         np.testing.assert_array_equal(a, b)
+
+
+# -------------------------------------------------------------------- Adam
+
+
+def test_adam_two_steps_worked_by_hand():
+    w = np.array([1.0, 2.0])
+    optim = Adam(lr=0.1)
+    optim.net = FixedNet([w])
+    optim.net.grads = [np.array([1.0, -1.0])]
+    optim.step()  # m = 0.1 g, v = 0.001 g**2; corrected, g and g**2: a step of lr times the sign
+    np.testing.assert_allclose(w, [0.9, 2.1], rtol=1e-7)
+    optim.net.grads = [np.array([3.0, -1.0])]
+    optim.step()  # m = 0.39, v = 0.009999 for the first entry; m_hat = 0.39 / 0.19, v_hat = 0.009999 / 0.001999
+    np.testing.assert_allclose(w[0], 0.9 - 0.1 * (0.39 / 0.19) / np.sqrt(0.009999 / 0.001999), rtol=1e-7)
+    np.testing.assert_allclose(optim.moments[0][0], [0.39, -0.19])
+    optim.reset()
+    assert optim.moments is None and optim.steps == 0
+
+
+def test_adam_takes_the_steps_of_pytorchs_adam():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    start, grads = rng.normal(size=(2, 5)), rng.normal(scale=[[1e-3], [10.0]], size=(30, 2, 5))
+    w = start.copy()
+    optim = Adam(lr=0.01, beta1=0.8, beta2=0.99)
+    optim.net = FixedNet([w])
+    theirs = torch.tensor(start, requires_grad=True)
+    reference = torch.optim.Adam([theirs], lr=0.01, betas=(0.8, 0.99), eps=1e-8)
+    for grad in grads:
+        optim.net.grads = [grad]
+        optim.step()
+        theirs.grad = torch.tensor(grad)
+        reference.step()
+    np.testing.assert_allclose(w, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
 
 
 # ------------------------------------------------------------------- decay
