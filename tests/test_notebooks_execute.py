@@ -64,8 +64,9 @@ def test_solution_notebook_executes_top_to_bottom(name, tmp_path):
         if seconds > LONG or STATED_TIME.match(cell.get("source", "")):
             stated = STATED_TIME.match(cell.source)
             print(f"  cell {index} ran {seconds:.1f} s; it says {stated[0] if stated else 'nothing'!r} (a time: not asserted)")
-    wrong = []
-    for quote, value in zip(quotes, probed_values(nb)):
+    values, wrong = probed_values(nb), []
+    assert len(values) == len(quotes), f"{len(quotes)} quoted numbers, but the probes printed {len(values)} values"
+    for quote, value in zip(quotes, values):
         if quote.full_run and not FULL_TRAINING:
             continue  # the suite ran this training shortened
         print(f"the prose says {squeezed(quote.fragment)!r}, the run gave {value:.6g}"

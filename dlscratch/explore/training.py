@@ -12,7 +12,9 @@ comparison.
 The notebook hands over the student's momentum_update (Exercise 5), which
 takes each step, v ← m v + η ∇L(w) and w ← w − v, and their lr_schedule
 (Exercise 6), which gives the learning rate η of every step: each step here
-stands for one epoch of a schedule. The explorer computes neither itself.
+stands for one epoch of a schedule. Handed their adam_update (Exercise 9)
+too, it draws Adam's path beside, with a learning rate of its own. The
+explorer computes none of these itself.
 
 The "gradient noise" control adds random noise to every gradient, as
 mini-batches do (each batch sees only part of the data): with a constant
