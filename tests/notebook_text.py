@@ -142,13 +142,13 @@ QUOTES = {
 
 def sentences_from_a_run(markdown):
     """The sentences of `markdown` that say they quote a run ("When we ran this notebook, ...")."""
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n(?=#)", markdown)]
+    paragraphs = [squeezed(p) for p in re.split(r"\n\s*\n|\n(?=#)", markdown)]
     return [s for text in paragraphs for s in re.split(r"(?<=[.!?])\s+(?=[A-Z*(])", text) if FROM_A_RUN.search(s)]
 
 
 def unaccounted_numbers(markdown, entries):
     """Numbers in `markdown`'s run-quoting sentences that no fragment of `entries` covers."""
-    fragments = [" ".join(entry.fragment.split()) for entry in entries]
+    fragments = [squeezed(entry.fragment) for entry in entries]
     missing = []
     for sentence in sentences_from_a_run(markdown):
         covered = [range(m.start(), m.start() + len(f)) for f in fragments for m in re.finditer(re.escape(f), sentence)]
