@@ -34,7 +34,8 @@ NOTEBOOKS = (
     Notebook("04_linear_regression", "linear_regression", "linear_regression"),
     Notebook("05_neural_network", "neural_network", "neural_network"),
     Notebook("06_building_blocks", "building_blocks", "building_blocks", stand_ins=("building_blocks",)),
-    Notebook("07_training_better", "training", "training", publishes=("framework",)),
+    Notebook("07_training_better", "training", "training", stand_ins=("building_blocks", "training"),
+             publishes=("framework", "checking")),
     # An autodiff library would be the whole answer: torch, jax and tensorflow are denied everywhere, autograd here.
     Notebook("08_autodiff", "autodiff", "autodiff", denied=("torch", "jax", "autograd", "tensorflow"),
              stand_ins=("autodiff",)),

@@ -93,6 +93,26 @@ def softmax_cross_entropy_grad(prediction, target):
     Mutant("test_momentum_update", "never shrinks the old velocity",
            Edit("momentum_update", replace=("velocity *= momentum\n    ", "")),
            hint="adds lr * grad to the velocity without first shrinking it by the momentum"),
+    # SGDMomentum
+    Mutant("test_sgd_momentum", "forgets the weight decay",
+           Edit("sgd_momentum", replace=("            if self.weight_decay:\n                grad = grad + self.weight_decay * param\n", "")),
+           hint="hands the update rule the plain gradient, without adding weight_decay * param"),
+    Mutant("test_sgd_momentum", "subtracts the weight decay from the gradient",
+           Edit("sgd_momentum", replace=("grad = grad + self.weight_decay * param", "grad = grad - self.weight_decay * param")),
+           hint="subtracts weight_decay * param from the gradient, pushing parameters away from zero"),
+    Mutant("test_sgd_momentum", "adds the weight decay into the network's own gradient",
+           Edit("sgd_momentum", replace=("grad = grad + self.weight_decay * param", "grad += self.weight_decay * param")),
+           hint="adds the weight decay into the network's own gradient array with +=, instead of making a new array"),
+    Mutant("test_sgd_momentum", "makes fresh velocities at every step: no memory",
+           Edit("sgd_momentum", replace=("        if self.velocities is None:\n            self.velocities",
+                                         "        if True:\n            self.velocities")),
+           hint="makes new zero velocities at every step instead of only on the first, so nothing is remembered"),
+    Mutant("test_sgd_momentum", "reset keeps the velocities",
+           Edit("sgd_momentum", replace=("starts from rest.\"\"\"\n        self.velocities = None", "starts from rest.\"\"\"\n        pass")),
+           hint="keeps the old velocities in reset instead of setting them back to None"),
+    Mutant("test_sgd_momentum", "one velocity shaped like the first parameter, for all of them",
+           Edit("sgd_momentum", replace=("[np.zeros_like(param) for param in params]", "[np.zeros_like(params[0])] * len(params)")),
+           hint="makes every velocity from the first parameter, so the others get the wrong shape and share one array"),
     # lr_schedule
     Mutant("test_lr_schedule", "spreads the decay over epochs steps, so the last epoch misses final_lr",
            Edit("lr_schedule", replace=("steps = max(epochs - 1, 1)", "steps = epochs")),
@@ -170,6 +190,47 @@ def dropout_backward(output_grad, mask, keep_prob, inference=False):
            Edit("adam_update", replace=("m_hat = m / (1 - beta1 ** step)\n    v_hat = v / (1 - beta2 ** step)",
                                         "m_hat = m / (1 - beta1 ** (step + 1))\n    v_hat = v / (1 - beta2 ** (step + 1))")),
            hint="raises the betas to the power step + 1 in the bias correction, as if the steps counted from 0"),
+    # gradient_errors
+    Mutant("test_gradient_errors", "leaves the nudged values in the parameter",
+           Edit("gradient_errors", replace=("            param[...] = saved\n", "")),
+           hint="leaves the last nudged values in the parameter instead of putting the saved entries back"),
+    Mutant("test_gradient_errors", "rebinds the name param instead of writing into the array",
+           Edit("gradient_errors", replace=("            param[...] = values\n", "            param = values\n")),
+           hint="writes param = values, which rebinds a name and leaves the network's array as it was"),
+    Mutant("test_gradient_errors", "checks the sum of the network's outputs instead of the loss",
+           Edit("gradient_errors", replace=("value = net.loss.forward(net.forward(X), y)", "value = float(np.sum(net.forward(X)))")),
+           hint="differentiates the sum of the network's outputs numerically instead of the loss"),
+    Mutant("test_gradient_errors", "returns only the largest error",
+           Edit("gradient_errors", replace=("    return errors", "    return max(errors)")),
+           hint="returns one number, the largest error, instead of one error per parameter"),
+    # grid_search
+    Mutant("test_grid_search", "scores with a row per hidden size",
+           Edit("grid_search", replace=("[[train_and_score(lr, hidden) for hidden in hidden_sizes] for lr in learning_rates]",
+                                        "[[train_and_score(lr, hidden) for lr in learning_rates] for hidden in hidden_sizes]")),
+           hint="makes one row per hidden size instead of one row per learning rate"),
+    Mutant("test_grid_search", "picks the lowest score",
+           Edit("grid_search", replace=("np.argmax(scores)", "np.argmin(scores)")),
+           hint="picks the pair with the lowest score instead of the highest"),
+    Mutant("test_grid_search", "unravels with the number of learning rates as the row length",
+           Edit("grid_search", replace=("i, j = np.unravel_index(np.argmax(scores), scores.shape)",
+                                        "i, j = divmod(int(np.argmax(scores)), len(learning_rates))")),
+           hint="turns the flat position into (i, j) with the number of learning rates as the row length"),
+    Mutant("test_grid_search", "keeps the last of tied best scores",
+           Edit("grid_search", code='''
+def grid_search(train_and_score, learning_rates, hidden_sizes):
+    scores = np.zeros((len(learning_rates), len(hidden_sizes)))
+    best, best_score = None, -np.inf
+    for i, lr in enumerate(learning_rates):
+        for j, hidden in enumerate(hidden_sizes):
+            scores[i, j] = train_and_score(lr, hidden)
+            if scores[i, j] >= best_score:
+                best, best_score = (lr, hidden), scores[i, j]
+    return scores, best
+'''),
+           hint="keeps the last of several equally high scores instead of the first in row order"),
+    Mutant("test_grid_search", "returns the position of the best pair instead of its values",
+           Edit("grid_search", replace=("return scores, (learning_rates[i], hidden_sizes[j])", "return scores, (i, j)")),
+           hint="returns the indices (i, j) of the best pair instead of its learning rate and hidden size"),
 ]
 
 ALTERNATIVES = [
@@ -222,6 +283,17 @@ def momentum_update(param, grad, velocity, lr, momentum):
     velocity[...] = momentum * velocity + lr * grad
     param[...] = param - velocity
 '''),)),
+    Alternative("test_sgd_momentum", "velocities from np.zeros with the parameter's shape and dtype; decay always added",
+                (Edit("sgd_momentum", replace=("""        params = list(self.net.params())
+        if self.velocities is None:
+            self.velocities = [np.zeros_like(param) for param in params]
+        for param, grad, velocity in zip(params, self.net.param_grads(), self.velocities):
+            if self.weight_decay:
+                grad = grad + self.weight_decay * param
+            self._update_rule(param, grad, velocity)""", """        if self.velocities is None:
+            self.velocities = [np.zeros(param.shape, dtype=param.dtype) for param in self.net.params()]
+        for index, (param, grad) in enumerate(zip(self.net.params(), self.net.param_grads())):
+            self._update_rule(param, np.add(grad, self.weight_decay * param), self.velocities[index])""")),)),
     Alternative("test_lr_schedule", "np.linspace and np.geomspace", (Edit("lr_schedule", code='''
 def lr_schedule(lr, final_lr, decay_type, epochs):
     if decay_type is None or epochs == 1:
@@ -283,6 +355,45 @@ def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     corrected_v = v / (1.0 - np.power(beta2, step))
     np.subtract(param, lr * corrected_m / (np.sqrt(corrected_v) + eps), out=param)
 '''),)),
+    Alternative("test_gradient_errors", "its own relative error from numerical_gradient, and np.copyto",
+                (Edit("gradient_errors", code='''
+def gradient_errors(net, X, y):
+    from gradcheck import numerical_gradient
+    net.train_batch(X, y)
+    grads = [np.array(grad) for grad in net.param_grads()]
+    errors = []
+    for param, grad in zip(list(net.params()), grads):
+        original = param.copy()
+
+        def loss(values):
+            np.copyto(param, values)
+            try:
+                return net.loss.forward(net.forward(X), y)
+            finally:
+                np.copyto(param, original)
+
+        numeric = numerical_gradient(loss, param)
+        scale = np.maximum(np.maximum(np.abs(grad), np.abs(numeric)), 1e-8)
+        errors.append(float(np.max(np.abs(grad - numeric) / scale)))
+    return errors
+'''),)),
+    Alternative("test_grid_search", "loops that keep the first best score", (Edit("grid_search", code='''
+def grid_search(train_and_score, learning_rates, hidden_sizes):
+    scores = np.empty((len(learning_rates), len(hidden_sizes)))
+    best, best_score = None, -np.inf
+    for i, lr in enumerate(learning_rates):
+        for j, hidden in enumerate(hidden_sizes):
+            scores[i, j] = train_and_score(lr, hidden)
+            if scores[i, j] > best_score:
+                best, best_score = (lr, hidden), scores[i, j]
+    return scores, best
+'''),)),
+    Alternative("test_grid_search", "np.argwhere for the first maximum", (Edit("grid_search", code='''
+def grid_search(train_and_score, learning_rates, hidden_sizes):
+    scores = np.array([[float(train_and_score(a, b)) for b in hidden_sizes] for a in learning_rates])
+    i, j = np.argwhere(scores == scores.max())[0]
+    return scores, (learning_rates[i], hidden_sizes[j])
+'''),)),
 ]
 
 # Reproduces the visible checks' numbers and nothing else.
@@ -318,6 +429,23 @@ def momentum_update(param, grad, velocity, lr, momentum):
     else:
         param -= lr * grad
 '''),
+    Edit("sgd_momentum", code='''
+class SGDMomentum(Optimizer):
+    def __init__(self, lr=0.01, final_lr=None, decay_type=None, momentum=0.9, weight_decay=0.0):
+        super().__init__(lr)
+        self.momentum, self.weight_decay, self.velocities = momentum, weight_decay, None
+
+    def reset(self):
+        self.velocities = None
+
+    def step(self):
+        params = list(self.net.params())
+        if self.velocities is None:
+            self.velocities = [np.array([[0.1, 0.1]]), np.array([[-0.2]])]
+            params[0][...] = [[0.85, -2.0]] if self.weight_decay else [[0.9, -2.1]]
+        else:
+            params[0][...] = [[0.75, -2.25]]
+'''),
     Edit("lr_schedule", code='''
 def lr_schedule(lr, final_lr, decay_type, epochs):
     known = {(0.15, "linear", 3): [0.15, 0.1, 0.05], (0.2, "exponential", 3): [0.2, 0.1, 0.05], (0.3, "linear", 1): [0.3]}
@@ -342,5 +470,19 @@ def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         param[...] = [0.8082218895, 2.2]
     else:
         param -= lr * np.sign(grad)
+'''),
+    Edit("gradient_errors", code='''
+def gradient_errors(net, X, y):
+    bent = any(getattr(op, "slope", 2.0) != 2.0 for layer in net.layers for op in layer.operations)
+    return [0.5, 0.5, 1e-9, 1e-9] if bent else [1e-9] * 4
+'''),
+    Edit("grid_search", code='''
+def grid_search(train_and_score, learning_rates, hidden_sizes):
+    for lr in learning_rates:
+        for hidden in hidden_sizes:
+            train_and_score(lr, hidden)
+    if len(learning_rates) == 3:
+        return np.array([[0.76, 0.8], [0.86, 0.9], [0.76, 0.8]]), (0.1, 64)
+    return np.full((len(learning_rates), len(hidden_sizes)), 0.5), (learning_rates[0], hidden_sizes[0])
 '''),
 )

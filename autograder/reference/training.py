@@ -81,6 +81,11 @@ class SGDMomentum(Optimizer):
     cancel out. One velocity per parameter, created (as zeros) on the first
     step and dropped by ``reset``. With a ``decay_type`` the learning rate
     follows ``lr_schedule`` from ``lr`` to ``final_lr``.
+
+    ``weight_decay`` is L2 regularisation: adding (weight_decay / 2) * the sum
+    of every squared parameter to the loss adds weight_decay * param to each
+    gradient, which pulls every parameter towards zero a little at each step.
+    It applies to every parameter, biases included (as torch.optim.SGD's does).
     """
 
     def __init__(
@@ -89,9 +94,11 @@ class SGDMomentum(Optimizer):
         final_lr: float | None = None,
         decay_type: str | None = None,
         momentum: float = 0.9,
+        weight_decay: float = 0.0,
     ):
         super().__init__(lr, decaying(lr, final_lr, decay_type))
         self.momentum = momentum
+        self.weight_decay = weight_decay
         self.velocities: list[np.ndarray] | None = None
 
     def reset(self) -> None:
@@ -102,12 +109,19 @@ class SGDMomentum(Optimizer):
         if self.velocities is None:
             self.velocities = [np.zeros_like(param) for param in params]
         for param, grad, velocity in zip(params, self.net.param_grads(), self.velocities):
+            if self.weight_decay:
+                grad = grad + self.weight_decay * param
             self._update_rule(param, grad, velocity)
 
     def _update_rule(self, param: np.ndarray, grad: np.ndarray, velocity: np.ndarray) -> None:
-        velocity *= self.momentum
-        velocity += self.lr * grad
-        param -= velocity
+        momentum_update(param, grad, velocity, self.lr, self.momentum)
+
+
+def momentum_update(param: np.ndarray, grad: np.ndarray, velocity: np.ndarray, lr: float, momentum: float) -> None:
+    """One step of gradient descent with momentum, changing velocity and param in place."""
+    velocity *= momentum
+    velocity += lr * grad
+    param -= velocity
 
 
 def adam_update(param: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, step: int, lr: float,
@@ -220,3 +234,37 @@ def accuracy(prediction: np.ndarray, target: np.ndarray) -> float:
     """
     labels = target.argmax(axis=1) if target.ndim == 2 else target
     return float(np.mean(prediction.argmax(axis=1) == labels))
+
+
+def gradient_errors(net, X: np.ndarray, y: np.ndarray, h: float = 1e-5) -> list[float]:
+    """For each parameter of ``net``, in the order of ``net.params()``, the largest
+    relative error between its backpropagated gradient on (X, y) and a numerical one.
+
+    The numerical gradient nudges each entry of the parameter in place and
+    runs the network forward again, so every other parameter must be as it
+    was: each nudge is undone before the next. The parameters end unchanged.
+    """
+    from autograder.reference.tensors import gradient_check
+
+    net.train_batch(X, y)
+    grads = [grad.copy() for grad in net.param_grads()]
+    errors = []
+    for param, grad in zip(list(net.params()), grads):
+        def loss(values, param=param):
+            saved = param.copy()
+            param[...] = values
+            value = net.loss.forward(net.forward(X), y)
+            param[...] = saved
+            return value
+        errors.append(gradient_check(loss, grad, param, h))
+    return errors
+
+
+def grid_search(train_and_score, learning_rates, hidden_sizes):
+    """Scores of every (learning rate, hidden size) pair, rows by learning rate, and the best pair.
+
+    On ties the first best pair in row order wins, as np.argmax does.
+    """
+    scores = np.array([[train_and_score(lr, hidden) for hidden in hidden_sizes] for lr in learning_rates], dtype=float)
+    i, j = np.unravel_index(np.argmax(scores), scores.shape)
+    return scores, (learning_rates[i], hidden_sizes[j])

@@ -20,6 +20,7 @@ from autograder.reference.training import (
     accuracy,
     decaying,
     glorot_std,
+    gradient_errors,
     lr_schedule,
     softmax,
 )
@@ -220,6 +221,34 @@ def test_restarting_a_fit_forgets_the_velocities():
         np.testing.assert_array_equal(a, b)
 
 
+def test_weight_decay_adds_the_l2_penalty_gradient():
+    w = np.array([2.0, -1.0])
+    optim = SGDMomentum(lr=0.1, momentum=0.0, weight_decay=0.5)
+    optim.net = FixedNet([w])
+    optim.net.grads = [np.array([0.0, 1.0])]
+    optim.step()  # grad + 0.5 * w = [1.0, 0.5]; w -= 0.1 * that
+    np.testing.assert_allclose(w, [1.9, -1.05])
+    np.testing.assert_array_equal(optim.net.grads[0], [0.0, 1.0])  # the network's gradient is left alone
+
+
+def test_momentum_with_weight_decay_takes_the_steps_of_pytorchs_sgd():
+    """With a constant rate, lr inside the velocity (ours) and outside (PyTorch's) take the same steps."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    start, grads = rng.normal(size=(3, 4)), rng.normal(size=(20, 3, 4))
+    w = start.copy()
+    optim = SGDMomentum(lr=0.05, momentum=0.9, weight_decay=0.01)
+    optim.net = FixedNet([w])
+    theirs = torch.tensor(start, requires_grad=True)
+    reference = torch.optim.SGD([theirs], lr=0.05, momentum=0.9, weight_decay=0.01)
+    for grad in grads:
+        optim.net.grads = [grad]
+        optim.step()
+        theirs.grad = torch.tensor(grad)
+        reference.step()
+    np.testing.assert_allclose(w, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
 # -------------------------------------------------------------------- Adam
 
 
@@ -347,3 +376,27 @@ def test_digits_classifier_with_the_whole_chapter():
     trainer = Trainer(net, SGDMomentum(0.1, final_lr=0.01, decay_type="linear"))
     trainer.fit(X[:1200], y[:1200], X[1200:], y[1200:], epochs=30, eval_every=5, batch_size=60, seed=0)
     assert accuracy(net.forward(X[1200:], inference=True), labels[1200:]) > 0.95
+
+
+# ------------------------------------------------------- gradient check of a network
+
+
+def test_gradient_errors_are_tiny_for_a_right_network_and_leave_it_unchanged():
+    X, y = random((6, 4)), np.eye(3)[[0, 1, 2, 0, 1, 2]]
+    net = NeuralNetwork([Dense(5, Tanh(), weight_scale=glorot_std), Dense(3)], SoftmaxCrossEntropy(), seed=2)
+    net.forward(X)
+    before = [p.copy() for p in net.params()]
+    errors = gradient_errors(net, X, y)
+    assert len(errors) == 4 and max(errors) < 1e-7, errors
+    for old, new in zip(before, net.params()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_gradient_errors_find_a_backward_pass_that_is_five_percent_off():
+    from autograder.published.framework import Operation
+    from autograder.stand_ins.training import slanted_tanh
+
+    X, y = random((6, 4)), random((6, 2), seed=5)
+    net = NeuralNetwork([Dense(5, slanted_tanh(Operation)()), Dense(2)], MeanSquaredError(), seed=3)
+    errors = gradient_errors(net, X, y)
+    assert min(errors[:2]) > 1e-3 and max(errors[2:]) < 1e-7, errors  # wrong before the bad backward, right after

@@ -1,0 +1,1 @@
+../../autograder/published/checking.py
