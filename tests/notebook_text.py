@@ -115,7 +115,8 @@ QUOTES = {
         Quote("were below $10^{-6}$", "10 if max(errors_fixed[1:]) < 1e-6 else 0", tolerance=0),
         Setting("the 6,272 entries", "the size of W1, 784 x 8"),
         Quote("to about 1, and the check", "min(errors_fresh)", tolerance=0.1),
-        Quote("100% at epoch 12", "perfect_from", tolerance=0),
+        Setting("reached 100% at", "a perfect score: the check's goal"),
+        Quote("epoch 12 and the loss", "perfect_from", tolerance=0),
         Quote("fell to 0.0012", 'tiny_history["train loss"][-1]'),
         Setting("by epoch 100", "the length of the run, a setting"),
         # Section 10: overfitting you can see

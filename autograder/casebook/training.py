@@ -192,13 +192,24 @@ def dropout_backward(output_grad, mask, keep_prob, inference=False):
            hint="raises the betas to the power step + 1 in the bias correction, as if the steps counted from 0"),
     # gradient_errors
     Mutant("test_gradient_errors", "leaves the nudged values in the parameter",
-           Edit("gradient_errors", replace=("            param[...] = saved\n", "")),
-           hint="leaves the last nudged values in the parameter instead of putting the saved entries back"),
+           Edit("gradient_errors", code='''
+def gradient_errors(net, X, y):
+    net.train_batch(X, y)
+    grads = [grad.copy() for grad in net.param_grads()]
+    errors = []
+    for param, grad in zip(list(net.params()), grads):
+        def loss(values, param=param):
+            param[...] = values
+            return net.loss.forward(net.forward(X), y)
+        errors.append(gradient_check(loss, grad, param))
+    return errors
+'''),
+           hint="leaves the last nudged values in the parameter instead of putting the original entries back"),
     Mutant("test_gradient_errors", "rebinds the name param instead of writing into the array",
            Edit("gradient_errors", replace=("            param[...] = values\n", "            param = values\n")),
            hint="writes param = values, which rebinds a name and leaves the network's array as it was"),
     Mutant("test_gradient_errors", "checks the sum of the network's outputs instead of the loss",
-           Edit("gradient_errors", replace=("value = net.loss.forward(net.forward(X), y)", "value = float(np.sum(net.forward(X)))")),
+           Edit("gradient_errors", replace=("return net.loss.forward(net.forward(X), y)", "return float(np.sum(net.forward(X)))")),
            hint="differentiates the sum of the network's outputs numerically instead of the loss"),
     Mutant("test_gradient_errors", "returns only the largest error",
            Edit("gradient_errors", replace=("    return errors", "    return max(errors)")),
