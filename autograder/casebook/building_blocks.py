@@ -183,7 +183,7 @@ class WeightMultiply(ParamOperation):
            Edit("validate", replace=("if loss < self.best_loss:", "if loss <= self.best_loss:")),
            hint="treats an equal validation loss as an improvement, where only a lower one counts"),
     Mutant("test_validate", "evaluates in training mode",
-           Edit("validate", replace=("self.net.forward(X_test, inference=True)", "self.net.forward(X_test)")),
+           Edit("validate", replace=("self.net.forward(X_val, inference=True)", "self.net.forward(X_val)")),
            hint="evaluates without inference=True, running the network in training mode"),
     Mutant("test_validate", "restores by rebinding the layer's list",
            Edit("validate", replace=("        for param, saved in zip(self.net.params(), self._best_params):\n"
@@ -205,13 +205,13 @@ class WeightMultiply(ParamOperation):
            Edit("fit", replace=("            layer.first = True\n", "            pass\n")),
            hint="does not set layer.first = True for every layer when restart is True"),
     Mutant("test_fit", "keeps training after validate says stop",
-           Edit("fit", replace=("        if epoch % eval_every == 0 and self.validate(X_test, y_test, epoch, early_stopping):\n"
+           Edit("fit", replace=("        if epoch % eval_every == 0 and self.validate(X_val, y_val, epoch, early_stopping):\n"
                                 "            break\n",
                                 "        if epoch % eval_every == 0:\n"
-                                "            self.validate(X_test, y_test, epoch, early_stopping)\n")),
+                                "            self.validate(X_val, y_val, epoch, early_stopping)\n")),
            hint="keeps training after validate returns True"),
     Mutant("test_fit", "does not pass early_stopping on to validate",
-           Edit("fit", replace=("self.validate(X_test, y_test, epoch, early_stopping)", "self.validate(X_test, y_test, epoch)")),
+           Edit("fit", replace=("self.validate(X_val, y_val, epoch, early_stopping)", "self.validate(X_val, y_val, epoch)")),
            hint="calls validate without passing early_stopping on"),
 ]
 
@@ -404,9 +404,9 @@ class Trainer:
         self.history = []
         self._best_params = []
 
-    def validate(self, X_test, y_test, epoch, early_stopping=True):
-        predictions = self.net.forward(X_test, True)
-        loss = self.net.loss.forward(predictions, y_test)
+    def validate(self, X_val, y_val, epoch, early_stopping=True):
+        predictions = self.net.forward(X_val, True)
+        loss = self.net.loss.forward(predictions, y_val)
         self.history.append((epoch, loss))
         improved = loss < self.best_loss
         if early_stopping and improved:
@@ -421,7 +421,7 @@ class Trainer:
         return False
 '''),)),
     Alternative("test_fit", "a while loop, the rows permuted and sliced by hand", (Edit("fit", code='''
-def fit(self, X_train, y_train, X_test, y_test, epochs=100, eval_every=10, batch_size=32, seed=1, restart=True,
+def fit(self, X_train, y_train, X_val, y_val, epochs=100, eval_every=10, batch_size=32, seed=1, restart=True,
         early_stopping=True):
     generator = np.random.default_rng(seed)
     if restart:
@@ -439,7 +439,7 @@ def fit(self, X_train, y_train, X_test, y_test, epochs=100, eval_every=10, batch
             self.optim.step()
             start += batch_size
         if epoch % eval_every == 0:
-            if self.validate(X_test, y_test, epoch, early_stopping=early_stopping):
+            if self.validate(X_val, y_val, epoch, early_stopping=early_stopping):
                 return self
     return self
 '''),)),

@@ -294,6 +294,6 @@ class ScriptedValidator:
     def __init__(self, decisions):
         self.decisions, self.calls = list(decisions), []
 
-    def __call__(self, X_test, y_test, epoch, early_stopping=True):
-        self.calls.append((int(epoch), bool(early_stopping), float(np.sum(y_test))))
+    def __call__(self, X_val, y_val, epoch, early_stopping=True):
+        self.calls.append((int(epoch), bool(early_stopping), float(np.sum(y_val))))
         return self.decisions[min(len(self.calls), len(self.decisions)) - 1]

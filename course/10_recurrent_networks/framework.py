@@ -452,8 +452,8 @@ class Trainer:
         self,
         X_train: np.ndarray,
         y_train: np.ndarray,
-        X_test: np.ndarray,
-        y_test: np.ndarray,
+        X_val: np.ndarray,
+        y_val: np.ndarray,
         epochs: int = 100,
         eval_every: int = 10,
         batch_size: int = 32,
@@ -464,7 +464,7 @@ class Trainer:
         self.start(epochs, seed, restart)
         for epoch in range(1, epochs + 1):
             self.train_epoch(X_train, y_train, batch_size)
-            if epoch % eval_every == 0 and self.validate(X_test, y_test, epoch, early_stopping):
+            if epoch % eval_every == 0 and self.validate(X_val, y_val, epoch, early_stopping):
                 break
             self.optim._decay_lr()
         return self
@@ -491,9 +491,9 @@ class Trainer:
             self.net.train_batch(X_batch, y_batch)
             self.optim.step()
 
-    def validate(self, X_test: np.ndarray, y_test: np.ndarray, epoch: int, early_stopping: bool = True) -> bool:
+    def validate(self, X_val: np.ndarray, y_val: np.ndarray, epoch: int, early_stopping: bool = True) -> bool:
         """Record the validation loss; return True when training should stop."""
-        loss = self.net.loss.forward(self.net.forward(X_test, inference=True), y_test)
+        loss = self.net.loss.forward(self.net.forward(X_val, inference=True), y_val)
         self.history.append((epoch, loss))
         if not early_stopping:
             self.best_epoch = epoch

@@ -123,10 +123,11 @@ def test_fit_on_the_diabetes_split_comes_close_to_least_squares():
     split = diabetes_split()
     start = {"W": np.zeros((10, 1)), "B": np.zeros((1, 1))}
     weights, _ = ref.fit(split.X_train, split.y_train, start, 300, 32, 0.01, np.random.default_rng(0))
-    trained = ref.root_mean_squared_error(ref.linear_forward(split.X_test, weights)["P"], split.y_test)
-    exact = ref.root_mean_squared_error(ref.linear_forward(split.X_test, least_squares(split.X_train, split.y_train))["P"],
-                                        split.y_test)
-    assert abs(trained - exact) < 0.02 * exact
+    exact_weights = least_squares(split.X_train, split.y_train)
+    for X, y in ((split.X_val, split.y_val), (split.X_test, split.y_test)):
+        trained = ref.root_mean_squared_error(ref.linear_forward(X, weights)["P"], y)
+        exact = ref.root_mean_squared_error(ref.linear_forward(X, exact_weights)["P"], y)
+        assert abs(trained - exact) < 0.02 * exact
 
 
 # ------------------------------------------------------------------- metrics
