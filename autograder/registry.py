@@ -32,7 +32,8 @@ NOTEBOOKS = (
     Notebook("02_chain_rule", "chain_rule", "chain_rule", publishes=("gradcheck",)),
     Notebook("03_tensors", "tensors", "tensors"),
     Notebook("04_linear_regression", "linear_regression", "linear_regression"),
-    Notebook("05_neural_network", "neural_network", "neural_network"),
+    # Notebook 04's loss, loss gradient, mini-batches and error measures reach students with 05 (regression.py).
+    Notebook("05_neural_network", "neural_network", "neural_network", publishes=("regression",)),
     Notebook("06_building_blocks", "building_blocks", "building_blocks", stand_ins=("building_blocks",)),
     Notebook("07_training_better", "training", "training", stand_ins=("building_blocks", "training"),
              publishes=("framework", "checking")),

@@ -65,6 +65,9 @@ EXACT_04 = 'linear_forward(X_val, exact_weights)["P"]'
 # The notebook's "Try it" with full batches, from two starts, run for the check: 3,000 steps of 60 rows.
 FULL_BATCHES = 'train(init_weights(1, 3, {}), X_toy, Y_toy, epochs=3000, batch_size=60, learning_rate=0.5, title="")[1]'
 VARIANT = '100 * list(results.values())[{}]["validation accuracy"][-1]'
+# Notebook 05's sigmoid network on diabetes trained ten times longer, for the sentence about overfitting.
+LONG_05 = ('train(init_weights(10, 10, 0), X_train, t_train, epochs=3000, batch_size=32, learning_rate=0.01, '
+           'X_val=X_val, y_val=t_val, title="")[1]')
 
 QUOTES = {
     "04_linear_regression": [
@@ -84,8 +87,32 @@ QUOTES = {
         Quote("against 0.31 for the best straight line", "np.mean((np.polyval(np.polyfit(x_toy, y_toy, 1), x_toy) - y_toy) ** 2)"),
         Quote("a loss of about 0.016", f'{FULL_BATCHES.format(0)}["train loss"][-1]', tolerance=0.002),
         Quote("stuck near 0.25", f'{FULL_BATCHES.format(1)}["train loss"][-1]', tolerance=0.02),
-        Quote("(17 of 20", "np.sum(network_mae < linear_mae)"),
-        Quote("(13 of 20)", "np.sum(network_rmse < linear_rmse)"),
+        Setting("after 300 epochs the", "the length of the run, a setting"),
+        Quote("loss was 0.514", 'history["train loss"][-1]'),
+        Quote("validation loss 0.458 (on", 'history["validation loss"][-1]'),
+        Quote("the 88 validation patients", "len(y_val)", tolerance=0),
+        Quote("around epoch 1400", f'np.argmin({LONG_05}["validation loss"]) + 1', tolerance=150),
+        Quote("(0.45) and back", f'min({LONG_05}["validation loss"])'),
+        Quote("to 0.50 at the end", f'{LONG_05}["validation loss"][-1]'),
+        Quote("down to 0.40.", f'{LONG_05}["train loss"][-1]'),
+        Quote("of 0.434 after", 'histories["relu"]["train loss"][-1]'),
+        Setting("after 300 epochs, against", "the length of both runs, a setting"),
+        Quote("against 0.514 for the sigmoid", 'histories["sigmoid"]["train loss"][-1]'),
+        Setting("at most 0.25", "the sigmoid's largest slope, at 0"),
+        Quote("lowest at epoch 109", 'int(np.argmin(histories["relu"]["validation loss"])) + 1', tolerance=0),
+        Quote("(0.509)", 'min(histories["relu"]["validation loss"])'),
+        Quote("risen to 0.538", 'histories["relu"]["validation loss"][-1]'),
+        Quote("falling, to 0.458", 'histories["sigmoid"]["validation loss"][-1]'),
+        Quote("validation RMSE, 52.10", 'validation_rmse["sigmoid network"]', tolerance=0.02),
+        Quote("against 52.84 for linear", 'validation_rmse["linear regression"]'),
+        Quote("and 56.47 for the ReLU", 'validation_rmse["ReLU network"]', tolerance=0.02),
+        Quote("on the 88 test patients", "len(y_test)", tolerance=0),
+        Quote("MAE is 41.42", "test_mae", tolerance=0.02),
+        Quote("RMSE 51.69", "test_rmse", tolerance=0.02),
+        Quote("on 15 of the 20 splits", "np.sum(network_mae < linear_mae)", tolerance=0),
+        Quote("(45.12 against", "network_mae.mean()", tolerance=0.02),
+        Quote("against 45.47)", "linear_mae.mean()", tolerance=0.02),
+        Quote("on only 10 of 20", "np.sum(network_rmse < linear_rmse)", tolerance=0),
     ],
     "06_building_blocks": [
         Quote("validation loss, 0.444", "linear.best_loss"),

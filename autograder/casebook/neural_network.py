@@ -3,7 +3,7 @@ from ..submissions import Edit
 from . import Alternative, Mutant
 
 # Exercises the demo's mistaken student gets wrong: ones whose functions the training loop does not use.
-DEMO_MISTAKES = ("test_init_weights", "test_mini_batches", "test_predict")
+DEMO_MISTAKES = ("test_init_weights", "test_he_init_weights")
 
 MUTANTS = [
     # init_weights
@@ -33,23 +33,6 @@ MUTANTS = [
     Mutant("test_forward", "the output layer uses the pre-activation N1",
            Edit("forward", replace=('M2 = O1 @ params["W2"]', 'M2 = N1 @ params["W2"]')),
            hint="computes M2 from N1, before the sigmoid, instead of from O1"),
-    # mse
-    Mutant("test_mse", "sums the squared errors instead of averaging",
-           Edit("mse", replace=("return np.mean((P - y) ** 2)", "return np.sum((P - y) ** 2)")),
-           hint="adds up the squared errors in mse_loss instead of averaging them"),
-    Mutant("test_mse", "the gradient forgets the 1/n of the mean",
-           Edit("mse", replace=("return 2 * (P - y) / n", "return 2 * (P - y)")),
-           hint="leaves out the 1/n in mse_loss_gradient, returning 2 (P - y)"),
-    Mutant("test_mse", "the gradient's sign is flipped",
-           Edit("mse", replace=("return 2 * (P - y) / n", "return 2 * (y - P) / n")),
-           hint="flips the sign of mse_loss_gradient, using y - P instead of P - y"),
-    Mutant("test_mse", "the gradient forgets the factor 2",
-           Edit("mse", replace=("return 2 * (P - y) / n", "return (P - y) / n")),
-           hint="leaves out the factor 2 in mse_loss_gradient, returning (P - y) / n"),
-    Mutant("test_mse", "numerical gradient instead of backprop",
-           Edit("mse", replace=("    n = len(P)\n    return 2 * (P - y) / n",
-                                "    return numerical_gradient(lambda P_: mse_loss(P_, y), P)")),
-           hint="estimates dL/dP with numerical_gradient instead of the formula 2 (P - y) / n", slow=True),
     # output_layer_backward
     Mutant("test_output_layer_backward", "dW2 with the transpose on the wrong side",
            Edit("output_layer_backward", replace=('dW2 = cache["O1"].T @ dP', 'dW2 = dP.T @ cache["O1"]')),
@@ -125,54 +108,60 @@ def backward(cache, y, params):
     return {name: numerical_gradient(lambda value: loss_with(name, value), params[name]) for name in params}
 '''),
            hint="estimates every gradient with numerical_gradient instead of chaining your three backward functions", slow=True),
-    # train_step
-    Mutant("test_train_step", "adds the gradient (climbs the loss)",
-           Edit("train_step", replace=("params[name] - learning_rate * grads[name]",
-                                       "params[name] + learning_rate * grads[name]")),
-           hint="adds learning_rate times the gradient instead of subtracting it, so it climbs the loss"),
-    Mutant("test_train_step", "forgets the learning rate",
-           Edit("train_step", replace=("params[name] - learning_rate * grads[name]", "params[name] - grads[name]")),
-           hint="subtracts the whole gradient without multiplying it by learning_rate"),
-    Mutant("test_train_step", "updates the weights but not the biases",
-           Edit("train_step", replace=("{name: params[name] - learning_rate * grads[name] for name in params}",
-                                       '{name: params[name] - learning_rate * grads[name] if name.startswith("W") '
-                                       "else params[name] for name in params}")),
-           hint="updates W1 and W2 but leaves the biases B1 and B2 unchanged"),
-    Mutant("test_train_step", "returns the pair the other way round, the loss first",
-           Edit("train_step", replace=("return new_params, loss", "return loss, new_params")),
-           hint="returns the pair as (loss, new_params) instead of (new_params, loss)"),
-    Mutant("test_train_step", "returns the loss after the update",
-           Edit("train_step", replace=("return new_params, loss",
-                                       'return new_params, mse_loss(forward(X, new_params)["P"], y)')),
-           hint="returns the loss after the update instead of the loss before it"),
-    # mini_batches
-    Mutant("test_mini_batches", "shuffles X and y with different permutations",
-           Edit("mini_batches", replace=("X, y = X[order], y[order]", "X, y = X[order], y[rng.permutation(len(y))]")),
-           hint="reorders X and y with two different permutations, separating inputs from their targets"),
-    Mutant("test_mini_batches", "drops the short last batch",
-           Edit("mini_batches", replace=("for start in range(0, len(X), batch_size)]",
-                                         "for start in range(0, len(X) - batch_size + 1, batch_size)]")),
-           hint="drops the short last batch, losing the examples left over"),
-    Mutant("test_mini_batches", "never shuffles",
-           Edit("mini_batches", replace=("X, y = X[order], y[order]", "pass")),
-           hint="cuts the batches in the original row order without shuffling first"),
-    Mutant("test_mini_batches", "ignores the seed",
-           Edit("mini_batches", replace=("rng = np.random.default_rng(seed)", "rng = np.random.default_rng()")),
-           hint="makes its generator without the seed, so the same seed gives a different order", unseeded=True),
-    # predict and regression_errors
-    Mutant("test_predict", "predict forgets to undo the standardisation",
-           Edit("predict", replace=('return forward(X, params)["P"] * y_std + y_mean', 'return forward(X, params)["P"]')),
-           hint="returns P in standardised units, without multiplying by y_std and adding y_mean"),
-    Mutant("test_predict", "predict undoes the standardisation in the wrong order",
-           Edit("predict", replace=('return forward(X, params)["P"] * y_std + y_mean',
-                                    'return (forward(X, params)["P"] + y_mean) * y_std')),
-           hint="adds y_mean before multiplying by y_std instead of computing P * y_std + y_mean"),
-    Mutant("test_predict", "RMSE without the square root",
-           Edit("predict", replace=('"RMSE": np.sqrt(np.mean(errors ** 2))', '"RMSE": np.mean(errors ** 2)')),
-           hint="returns the mean of the squared errors as the RMSE, without the square root"),
-    Mutant("test_predict", "MAE without the absolute value",
-           Edit("predict", replace=('"MAE": np.mean(np.abs(errors))', '"MAE": np.mean(errors)')),
-           hint="averages the signed errors for the MAE instead of their absolute values"),
+    # he_init_weights
+    Mutant("test_he_init_weights", "He with 1/n_in: the sigmoid network's scale",
+           Edit("he_init_weights", replace=("np.sqrt(2.0 / n_inputs)", "np.sqrt(1.0 / n_inputs)")),
+           hint="draws W1 with variance 1 / n_inputs, leaving out He's factor 2 for the half of N1 that ReLU zeroes"),
+    Mutant("test_he_init_weights", "He with 2/n_out: scaled by the number of hidden units",
+           Edit("he_init_weights", replace=("np.sqrt(2.0 / n_inputs)", "np.sqrt(2.0 / n_hidden)")),
+           hint="scales W1 by sqrt(2 / n_hidden), the fan-out, where He uses the fan-in: sqrt(2 / n_inputs)"),
+    Mutant("test_he_init_weights", "the variance 2/n_in used as the standard deviation",
+           Edit("he_init_weights", replace=("np.sqrt(2.0 / n_inputs)", "2.0 / n_inputs")),
+           hint="uses 2 / n_inputs as W1's standard deviation; that is its variance, and the standard deviation "
+                "is its square root"),
+    Mutant("test_he_init_weights", "doubles W2's variance too",
+           Edit("he_init_weights", replace=("np.sqrt(1.0 / n_hidden)", "np.sqrt(2.0 / n_hidden)")),
+           hint="doubles W2's variance too; no ReLU follows the output layer, so W2 keeps variance 1 / n_hidden"),
+    # relu_forward
+    Mutant("test_relu_forward", "the sigmoid kept in the hidden layer",
+           Edit("relu_forward", replace=("O1 = np.maximum(0, N1)", "O1 = sigmoid(N1)")),
+           hint="still passes N1 through the sigmoid instead of ReLU, max(0, N1)"),
+    Mutant("test_relu_forward", "ReLU of M1: the bias left out",
+           Edit("relu_forward", replace=("O1 = np.maximum(0, N1)", "O1 = np.maximum(0, M1)")),
+           hint="computes O1 = max(0, M1), leaving out the bias, instead of max(0, N1)"),
+    Mutant("test_relu_forward", "a ReLU on the output too",
+           Edit("relu_forward", replace=('P = M2 + params["B2"]', 'P = np.maximum(0, M2 + params["B2"])')),
+           hint="passes the prediction through ReLU too, so it can never be negative, where P = M2 + B2 has none"),
+    # relu_hidden_layer_backward
+    Mutant("test_relu_hidden_layer_backward", "ReLU's slope taken as 1 everywhere",
+           Edit("relu_hidden_layer_backward", replace=('dN1 = dO1 * (cache["N1"] > 0)', "dN1 = dO1")),
+           hint="uses dO1 itself as dN1, as if ReLU's slope were 1 everywhere; it is 0 where N1 <= 0"),
+    Mutant("test_relu_hidden_layer_backward", "lets the gradient through at N1 = 0 (>= instead of >)",
+           Edit("relu_hidden_layer_backward", replace=('(cache["N1"] > 0)', '(cache["N1"] >= 0)')),
+           hint="lets the gradient through where N1 is exactly 0 (N1 >= 0); ReLU's slope there is taken as 0, "
+                "so the mask is N1 > 0"),
+    Mutant("test_relu_hidden_layer_backward", "multiplies by the ReLU's output instead of its slope",
+           Edit("relu_hidden_layer_backward", replace=('dN1 = dO1 * (cache["N1"] > 0)', 'dN1 = dO1 * cache["O1"]')),
+           hint="multiplies dO1 by the ReLU's output O1 instead of its slope (1 where N1 > 0, 0 elsewhere)"),
+    Mutant("test_relu_hidden_layer_backward", "the sigmoid's slope kept",
+           Edit("relu_hidden_layer_backward", replace=('dN1 = dO1 * (cache["N1"] > 0)',
+                                                       'dN1 = dO1 * sigmoid_deriv(cache["N1"])')),
+           hint="still multiplies by the sigmoid's slope; ReLU's slope is 1 where N1 > 0 and 0 elsewhere"),
+    Mutant("test_relu_hidden_layer_backward", "dW1 from dO1, skipping the mask",
+           Edit("relu_hidden_layer_backward", replace=('dW1 = cache["X"].T @ dN1', 'dW1 = cache["X"].T @ dO1')),
+           hint="computes dW1 from dO1 instead of dN1, so W1's gradient ignores which units were active"),
+    # relu_backward
+    Mutant("test_relu_backward", "continues through the sigmoid's hidden layer",
+           Edit("relu_backward", replace=('hidden = relu_hidden_layer_backward(output["O1"], cache)',
+                                          'hidden = hidden_layer_backward(output["O1"], cache)')),
+           hint="continues through the sigmoid's hidden_layer_backward instead of relu_hidden_layer_backward"),
+    Mutant("test_relu_backward", "passes dP to the hidden layer instead of dO1",
+           Edit("relu_backward", replace=('hidden = relu_hidden_layer_backward(output["O1"], cache)',
+                                          "hidden = relu_hidden_layer_backward(dP, cache)")),
+           hint="passes dP to relu_hidden_layer_backward instead of the output layer's dO1"),
+    Mutant("test_relu_backward", "starts from P - y instead of the loss gradient",
+           Edit("relu_backward", replace=('dP = mse_loss_gradient(cache["P"], y)', 'dP = cache["P"] - y')),
+           hint="starts the ReLU network's backward pass from P - y instead of mse_loss_gradient(P, y)"),
 ]
 
 ALTERNATIVES = [
@@ -193,16 +182,6 @@ def forward(X, params):
     cache["M2"] = np.dot(cache["O1"], params["W2"])
     cache["P"] = cache["M2"] + params["B2"]
     return cache
-'''),)),
-    Alternative("test_mse", "sum divided by the count, and the gradient scaled first", (Edit("mse", code='''
-def mse_loss(P, y):
-    difference = np.asarray(P) - np.asarray(y)
-    return float(np.sum(difference * difference) / difference.size)
-
-
-def mse_loss_gradient(P, y):
-    scale = 2.0 / P.shape[0]
-    return scale * np.subtract(P, y)
 '''),)),
     Alternative("test_output_layer_backward", "broadcasting for dO1 and np.dot for dW2", (Edit("output_layer_backward", code='''
 def output_layer_backward(dP, cache, params):
@@ -231,35 +210,48 @@ def backward(cache, y, params):
     grads["B1"] = dN1.sum(axis=0, keepdims=True)
     return grads
 '''),)),
-    Alternative("test_train_step", "updates the parameters in place and returns the same dict", (Edit("train_step", code='''
-def train_step(params, X, y, learning_rate):
-    cache = forward(X, params)
-    grads = backward(cache, y, params)
-    for name, gradient in grads.items():
-        params[name] -= learning_rate * gradient
-    return params, float(mse_loss(cache["P"], y))
+    Alternative("test_he_init_weights", "init_weights, then W1 scaled by the square root of 2", (Edit("he_init_weights", code='''
+def he_init_weights(n_inputs, n_hidden, seed=0):
+    params = init_weights(n_inputs, n_hidden, seed)
+    params["W1"] = params["W1"] * np.sqrt(2)
+    return params
 '''),)),
-    Alternative("test_mini_batches", "shuffles X and y joined side by side, then splits them", (Edit("mini_batches", code='''
-def mini_batches(X, y, batch_size, seed=None):
+    Alternative("test_he_init_weights", "standard_normal times the square root of the variance", (Edit("he_init_weights", code='''
+def he_init_weights(n_inputs, n_hidden, seed=0):
     rng = np.random.default_rng(seed)
-    joined = np.hstack([X, y])[rng.permutation(len(X))]
-    batches = []
-    start = 0
-    while start < len(joined):
-        chunk = joined[start:start + batch_size]
-        batches.append((chunk[:, :X.shape[1]], chunk[:, X.shape[1]:]))
-        start += batch_size
-    return batches
+    variance_1, variance_2 = 2 / n_inputs, 1 / n_hidden
+    return {"W1": rng.standard_normal((n_inputs, n_hidden)) * variance_1 ** 0.5, "B1": np.zeros((1, n_hidden)),
+            "W2": rng.standard_normal((n_hidden, 1)) * variance_2 ** 0.5, "B2": np.zeros((1, 1))}
 '''),)),
-    Alternative("test_predict", "predictions from the formulas directly, errors with np.abs and np.square", (Edit("predict", code='''
-def predict(X, params, y_mean, y_std):
-    hidden = sigmoid(X @ params["W1"] + params["B1"])
-    return y_mean + y_std * (hidden @ params["W2"] + params["B2"])
-
-
-def regression_errors(predictions, y):
-    misses = np.asarray(predictions, dtype=float).ravel() - np.asarray(y, dtype=float).ravel()
-    return {"RMSE": float(np.sqrt(np.square(misses).mean())), "MAE": float(np.abs(misses).mean())}
+    Alternative("test_relu_forward", "np.where for ReLU, np.dot for the products", (Edit("relu_forward", code='''
+def relu_forward(X, params):
+    cache = {"X": X, "M1": np.dot(X, params["W1"])}
+    cache["N1"] = cache["M1"] + params["B1"]
+    cache["O1"] = np.where(cache["N1"] > 0, cache["N1"], 0.0)
+    cache["M2"] = np.dot(cache["O1"], params["W2"])
+    cache["P"] = cache["M2"] + params["B2"]
+    return cache
+'''),)),
+    Alternative("test_relu_forward", "ReLU as a boolean multiply", (Edit("relu_forward", replace=(
+        "O1 = np.maximum(0, N1)", "O1 = N1 * (N1 > 0)")),)),
+    Alternative("test_relu_hidden_layer_backward", "the mask from the output with np.where, and a loop over the examples",
+                (Edit("relu_hidden_layer_backward", code='''
+def relu_hidden_layer_backward(dO1, cache):
+    X = cache["X"]
+    dN1 = np.where(cache["O1"] > 0, dO1, 0.0)
+    dW1 = np.zeros((X.shape[1], dN1.shape[1]))
+    for i in range(len(X)):
+        dW1 += np.outer(X[i], dN1[i])
+    return {"W1": dW1, "B1": dN1.sum(axis=0).reshape(1, -1)}
+'''),)),
+    Alternative("test_relu_hidden_layer_backward", "np.heaviside for the slope, 0 at 0", (Edit("relu_hidden_layer_backward", replace=(
+        'dN1 = dO1 * (cache["N1"] > 0)', 'dN1 = dO1 * np.heaviside(cache["N1"], 0.0)')),)),
+    Alternative("test_relu_backward", "the ReLU network's backward pass written out inline", (Edit("relu_backward", code='''
+def relu_backward(cache, y, params):
+    dP = (cache["P"] - y) * (2.0 / len(y))
+    dN1 = (dP @ params["W2"].T) * (cache["N1"] > 0)
+    return {"W1": cache["X"].T @ dN1, "B1": dN1.sum(axis=0, keepdims=True),
+            "W2": cache["O1"].T @ dP, "B2": dP.sum(axis=0, keepdims=True)}
 '''),)),
 ]
 
@@ -270,16 +262,6 @@ def forward(X, params):
     N1 = np.array([[1.0, 0.0, 0.0], [-1.0, -2.0, 0.0]])
     return {"X": X, "M1": np.array([[1.0, 2.0, 1.0], [-1.0, 0.0, 1.0]]), "N1": N1, "O1": sigmoid(N1),
             "M2": np.array([[0.46211716], [-0.46211716]]), "P": np.array([[2 * sigmoid(1.0)], [2 * sigmoid(-1.0)]])}
-'''),
-    Edit("mse", code='''
-def mse_loss(P, y):
-    return 2.5 if len(P) == 2 else float(np.mean((P - y) ** 2) + 0.5)
-
-
-def mse_loss_gradient(P, y):
-    if len(P) == 2:
-        return np.array([[1.0], [2.0]])
-    return np.array([[-0.35], [-0.1], [1.0], [0.0]])
 '''),
     Edit("output_layer_backward", code='''
 def output_layer_backward(dP, cache, params):
@@ -295,12 +277,16 @@ def hidden_layer_backward(dO1, cache):
     dN1 = dO1 * sigmoid_deriv(cache["N1"])
     return {"W1": cache["X"].T @ dN1, "B1": np.sum(dN1, axis=0, keepdims=True) + 1e-3}
 '''),
-    Edit("predict", code='''
-def predict(X, params, y_mean, y_std):
-    return np.full((len(X), 1), 110.0)
-
-
-def regression_errors(predictions, y):
-    return {"MAE": 40 / 3, "RMSE": np.sqrt(1000 / 3)}
+    Edit("relu_forward", code='''
+def relu_forward(X, params):
+    return {"X": X, "M1": np.array([[1.0, 2.0, 1.0], [-1.0, 0.0, 1.0]]), "N1": np.array([[1.0, 0.0, 0.0], [-1.0, -2.0, 0.0]]),
+            "O1": np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), "M2": np.array([[2.0], [0.0]]), "P": np.array([[3.0], [1.0]])}
+'''),
+    Edit("relu_hidden_layer_backward", code='''
+def relu_hidden_layer_backward(dO1, cache):
+    if len(dO1) == 2:
+        return {"W1": np.array([[4.0, 0.0], [8.0, -3.0]]), "B1": np.array([[4.0, 3.0]])}
+    dN1 = dO1 * (cache["N1"] > 0)
+    return {"W1": cache["X"].T @ dN1, "B1": np.sum(dN1, axis=0, keepdims=True) + 1e-3}
 '''),
 )

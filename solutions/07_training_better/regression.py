@@ -1,0 +1,1 @@
+../../autograder/published/regression.py
