@@ -141,7 +141,7 @@ def test_widget_redraws_when_a_control_moves():
         assert seen[-1].startswith(PNG) and seen[-1] != seen[-2]
 
 
-ADAM = Answer(adam_update, "adam_update", 10, returns=False)
+ADAM = Answer(adam_update, "adam_update", 11, returns=False)
 
 
 def test_adams_first_step_moves_every_coordinate_by_the_learning_rate():
@@ -153,7 +153,7 @@ def test_adams_first_step_moves_every_coordinate_by_the_learning_rate():
 def test_adams_path_follows_the_students_update_and_the_same_noise():
     def no_correction(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         adam_update(param, grad, m, v, 1, lr, beta1, beta2, eps)   # the bias correction of step 1 every time
-    theirs = tr.descend_adam(Answer(no_correction, "adam_update", 10, returns=False), 0.1, 20)
+    theirs = tr.descend_adam(Answer(no_correction, "adam_update", 11, returns=False), 0.1, 20)
     assert not np.allclose(theirs, tr.descend_adam(ADAM, 0.1, 20))
     noisy = tr.descend_adam(ADAM, 0.1, 20, noise=1.0)
     np.testing.assert_array_equal(noisy, tr.descend_adam(ADAM, 0.1, 20, noise=1.0))
@@ -163,8 +163,8 @@ def test_adams_path_follows_the_students_update_and_the_same_noise():
 def test_an_adam_update_that_changes_nothing_in_place_is_named():
     def rebinds(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         param = param - lr * np.sign(grad)
-    with pytest.raises(AnswerNeeded, match=r"Your adam_update \(Exercise 10\) left param unchanged"):
-        tr.descend_adam(Answer(rebinds, "adam_update", 10, returns=False), 0.1)
+    with pytest.raises(AnswerNeeded, match=r"Your adam_update \(Exercise 11\) left param unchanged"):
+        tr.descend_adam(Answer(rebinds, "adam_update", 11, returns=False), 0.1)
 
 
 def test_widget_with_adam_redraws_when_adams_rate_moves():

@@ -190,6 +190,23 @@ def dropout_backward(output_grad, mask, keep_prob, inference=False):
            Edit("adam_update", replace=("m_hat = m / (1 - beta1 ** step)\n    v_hat = v / (1 - beta2 ** step)",
                                         "m_hat = m / (1 - beta1 ** (step + 1))\n    v_hat = v / (1 - beta2 ** (step + 1))")),
            hint="raises the betas to the power step + 1 in the bias correction, as if the steps counted from 0"),
+    # dropout_operation
+    Mutant("test_dropout_operation", "backward ignores the mode of the last forward pass",
+           Edit("dropout_operation", replace=("return dropout_backward(output_grad, self.mask, self.keep_prob, self.inference)",
+                                              "return dropout_backward(output_grad, self.mask, self.keep_prob)")),
+           hint="calls dropout_backward without the inference flag, so after a pass at inference it still applies a mask"),
+    Mutant("test_dropout_operation", "ignores fixed_seed",
+           Edit("dropout_operation", replace=("rng = self.rng if self.fixed_seed is None else self.fixed_seed", "rng = self.rng")),
+           hint="always hands over the generator, ignoring fixed_seed, so the mask changes between passes"),
+    Mutant("test_dropout_operation", "hands dropout_forward the same seed at every pass",
+           Edit("dropout_operation", replace=("rng = self.rng if self.fixed_seed is None else self.fixed_seed",
+                                              "rng = 0 if self.fixed_seed is None else self.fixed_seed")),
+           hint="hands dropout_forward a fixed seed instead of the generator, so every batch gets the same mask"),
+    Mutant("test_dropout_operation", "backward draws a new mask instead of using the kept one",
+           Edit("dropout_operation", replace=("return dropout_backward(output_grad, self.mask, self.keep_prob, self.inference)",
+                                              "return dropout_backward(output_grad, dropout_forward(self.input_, self.keep_prob, self.rng)[1], "
+                                              "self.keep_prob, self.inference)")),
+           hint="draws a new mask in the backward pass instead of using the one the forward pass kept"),
     # gradient_errors
     Mutant("test_gradient_errors", "leaves the nudged values in the parameter",
            Edit("gradient_errors", code='''
@@ -366,6 +383,11 @@ def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     corrected_v = v / (1.0 - np.power(beta2, step))
     np.subtract(param, lr * corrected_m / (np.sqrt(corrected_v) + eps), out=param)
 '''),)),
+    Alternative("test_dropout_operation", "keeps whatever mask the pass returns, None at inference",
+                (Edit("dropout_operation", replace=("""        if not inference:
+            self.mask = mask
+        return output""", """        self.mask = mask
+        return output""")),)),
     Alternative("test_gradient_errors", "its own relative error from numerical_gradient, and np.copyto",
                 (Edit("gradient_errors", code='''
 def gradient_errors(net, X, y):

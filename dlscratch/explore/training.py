@@ -12,7 +12,7 @@ comparison.
 The notebook hands over the student's momentum_update (Exercise 5), which
 takes each step, v ← m v + η ∇L(w) and w ← w − v, and their lr_schedule
 (Exercise 7), which gives the learning rate η of every step: each step here
-stands for one epoch of a schedule. Handed their adam_update (Exercise 10)
+stands for one epoch of a schedule. Handed their adam_update (Exercise 11)
 too, it draws Adam's path beside, with a learning rate of its own. The
 explorer computes none of these itself.
 
@@ -98,7 +98,7 @@ def descend(momentum_update, rates, momentum=0.0, noise=0.0, seed=0, start=START
 def descend_adam(adam_update, lr, steps=100, noise=0.0, seed=0, start=START):
     """The path of Adam with learning rate ``lr``: an array (steps + 1, 2), start first, as ``descend`` makes.
 
-    Each step is the student's adam_update (Exercise 10), which changes the
+    Each step is the student's adam_update (Exercise 11), which changes the
     point and its averages m and v in place; the gradients, noise included,
     are those ``descend`` draws with the same seed.
     """
@@ -175,11 +175,11 @@ def momentum_explorer(momentum_update, lr_schedule, lr=0.02, momentum=0.0, decay
 
     Every step is the student's momentum_update (Exercise 5), every rate
     comes from their lr_schedule (Exercise 7). Given their adam_update
-    (Exercise 10), Adam's path is drawn beside, with a learning rate of its own.
+    (Exercise 11), Adam's path is drawn beside, with a learning rate of its own.
     """
     update = Answer(momentum_update, "momentum_update", 5, returns=False)
     schedule = Answer(lr_schedule, "lr_schedule", 7)
-    adam = None if adam_update is None else Answer(adam_update, "adam_update", 10, returns=False)
+    adam = None if adam_update is None else Answer(adam_update, "adam_update", 11, returns=False)
     style = {"description_width": "initial"}
     rate = slider(widgets.FloatLogSlider, value=lr, base=10, min=-3, max=-0.5, step=0.02,
                   description="learning rate", readout_format=".3f", style=style)
