@@ -504,6 +504,23 @@ def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     else:
         param -= lr * np.sign(grad)
 '''),
+    Edit("dropout_operation", code='''
+class Dropout(Operation):
+    def __init__(self, keep_prob=0.8, rng=None):
+        self.keep_prob, self.mask, self.fixed_seed, self.passes = keep_prob, None, None, 0
+
+    def _output(self, inference):
+        self.inference = inference
+        if inference:
+            return self.input_ * self.keep_prob
+        self.passes += 1
+        seed = self.fixed_seed if self.fixed_seed is not None else (0 if self.passes == 1 else self.passes)
+        self.mask = (np.random.default_rng(seed).random(self.input_.shape) < self.keep_prob).astype(float)
+        return self.input_ * self.mask
+
+    def _input_grad(self, output_grad):
+        return output_grad * (self.keep_prob if self.inference else self.mask)
+'''),
     Edit("gradient_errors", code='''
 def gradient_errors(net, X, y):
     bent = any(getattr(op, "slope", 2.0) != 2.0 for layer in net.layers for op in layer.operations)
