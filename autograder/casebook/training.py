@@ -504,6 +504,17 @@ def adam_update(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8):
     else:
         param -= lr * np.sign(grad)
 '''),
+    Edit("dropout", code='''
+def dropout_forward(x, keep_prob, rng=None, inference=False):
+    if inference:
+        return x * keep_prob, None
+    mask = (np.random.default_rng(0).random(x.shape) < keep_prob).astype(x.dtype)
+    return x * mask, mask
+
+
+def dropout_backward(output_grad, mask, keep_prob, inference=False):
+    return output_grad * keep_prob if inference else output_grad * mask
+'''),
     Edit("dropout_operation", code='''
 class Dropout(Operation):
     def __init__(self, keep_prob=0.8, rng=None):
