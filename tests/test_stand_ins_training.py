@@ -57,3 +57,33 @@ def test_the_score_table_looks_scores_up_and_notes_every_call():
     table = stand_ins.ScoreTable([0.01, 0.1], [32, 64, 128], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert table(0.1, 32) == 4.0 and table(0.01, 128) == 3.0
     assert table.calls == [(0.1, 32), (0.01, 128)]
+
+
+def test_the_marked_dropout_runs_the_operations_own_methods_with_the_marked_functions():
+    def refuse(*args, **kwargs):
+        raise AssertionError("the notebook's own dropout functions must not be called")
+
+    scope = {"np": np, "Operation": Operation, "dropout_forward": refuse, "dropout_backward": refuse}
+    exec("""
+class Dropout(Operation):
+    def __init__(self, keep_prob, rng=None):
+        self.keep_prob, self.rng, self.mask = keep_prob, np.random.default_rng(rng), None
+
+    def _output(self, inference):
+        assert isinstance(self, __class__)      # a method with a closure (the class cell) is rebuilt too
+        self.inference = inference
+        output, mask = dropout_forward(self.input_, self.keep_prob, self.rng, inference)
+        self.mask = self.mask if inference else mask
+        return output
+
+    def _input_grad(self, output_grad):
+        return dropout_backward(output_grad, self.mask, self.keep_prob, self.inference)
+""", scope)
+    x, G = np.full((6, 50), 2.0), np.ones((6, 50))
+    drop = stand_ins.with_marked_dropout(scope["Dropout"])(0.5, rng=7)
+    mask = (np.random.default_rng(7).random(x.shape) < 0.5).astype(float)
+    np.testing.assert_array_equal(drop.forward(x), 2.0 * x * mask)      # marked: not dropout's answer
+    np.testing.assert_array_equal(drop.backward(G), 5.0 * G * mask)
+    np.testing.assert_array_equal(drop.forward(x, inference=True), 3.0 * 0.5 * x)
+    np.testing.assert_array_equal(drop.backward(G), 7.0 * 0.5 * G)
+    assert isinstance(drop, scope["Dropout"]) and type(drop).__name__ == "Dropout"
