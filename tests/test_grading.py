@@ -8,9 +8,9 @@ answers without it; nobody's cheat touches anybody else's grade.
 import nbformat
 import pytest
 
-from autograder import casebook, course, submissions
+from autograder import casebook, course
 
-from grading_cases import graded_notebooks, mutant_cases, slug
+from grading_cases import graded_notebooks, mutant_cases, mutant_students, slug
 
 NOTEBOOKS = graded_notebooks()
 
@@ -44,8 +44,11 @@ def test_blank_notebook_scores_zero_with_a_message_per_cell(graded, name):
 
 @pytest.mark.parametrize("name, index, mutant", mutant_cases(NOTEBOOKS))
 def test_mutant_loses_its_exercise_points(graded, name, index, mutant):
-    """Lost by the hidden tests alone: a kernel that hides its visible failures must not save a mutant."""
-    student = f"mutant-{index:02d}"
+    """Lost by the hidden tests alone: a kernel that hides its visible failures must not save a mutant.
+
+    Many mutants share a notebook with mutants of other exercises (tests/grading_cases.py); test_hints
+    proves that those changed nothing this mutant's hidden test saw."""
+    student = mutant_students(name)[index]
     points = graded.points(student, name)
     assert points[mutant.exercise] == 0, f"{mutant.why}: {points}"
     assert graded.messages(student, name)[mutant.exercise], "a lost exercise must say why"

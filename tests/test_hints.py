@@ -9,7 +9,7 @@ import pytest
 
 from autograder import casebook, hints, judge, submissions
 
-from grading_cases import graded_notebooks, mutant_cases
+from grading_cases import BUILT_ON_OTHER_ANSWERS, RAISES_WHERE_THE_SOLUTION_RETURNS, graded_notebooks, mutant_cases, mutant_students, shares_a_notebook
 
 NOTEBOOKS = graded_notebooks()
 OPENING = "Likely mistake: your answer behaves like one that "
@@ -51,8 +51,13 @@ FALLS_BACK_ON_A_KNOWN_MISTAKE = {
 
 @pytest.mark.parametrize("name, index, mutant", mutant_cases(NOTEBOOKS))
 def test_each_mutant_handed_in_gets_its_own_hint(graded, name, index, mutant):
-    student = f"mutant-{index:02d}"
+    student = mutant_students(name)[index]
     hint = hinted(graded, student, name).get(mutant.exercise, "")
+    if shares_a_notebook(student):
+        # Its hint shows that the other mutants in its notebook changed nothing its hidden test saw.
+        assert mutant.hint in hint, (f"{mutant.why}: graded beside other mutants, it must get its own hint; got "
+                                     f"{hint or 'none'}. If its test also runs another exercise's answer, or its code "
+                                     "raises where the solution's returns, tests/grading_cases.py must grade it alone")
     if mutant.unseeded:
         pytest.skip("it draws from an unseeded generator, so no replay gives its replies again")
     if (name, mutant.why) in CAUGHT_INSIDE_THE_TEST and not hint:
@@ -99,9 +104,10 @@ def test_no_hints_turns_them_off(graded_guard_only):
     """The guard-only run grades with --no-hints (tests/conftest.py): mutants lose points and get no hint."""
     name = NOTEBOOKS[0]
     for index, mutant in enumerate(casebook.for_notebook(name).MUTANTS):
-        assert graded_guard_only.points(f"mutant-{index:02d}", name)[mutant.exercise] == 0
-        assert not hinted(graded_guard_only, f"mutant-{index:02d}", name)
-        assert OPENING not in graded_guard_only.messages(f"mutant-{index:02d}", name)[mutant.exercise]
+        student = mutant_students(name)[index]
+        assert graded_guard_only.points(student, name)[mutant.exercise] == 0
+        assert not hinted(graded_guard_only, student, name)
+        assert OPENING not in graded_guard_only.messages(student, name)[mutant.exercise]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -109,6 +115,13 @@ def test_every_mutant_has_a_hint_a_student_can_read(name):
     for mutant in casebook.for_notebook(name).MUTANTS:
         assert mutant.hint and mutant.hint[0].islower() and not mutant.hint.endswith("."), mutant.why
         assert "mutant" not in mutant.hint and "hidden test" not in mutant.hint, mutant.hint
+
+
+def test_what_is_graded_alone_names_casebook_mutants_and_exercises():
+    known = {(name, mutant.why) for name in NOTEBOOKS for mutant in casebook.for_notebook(name).MUTANTS}
+    assert {(name, why) for name, why in RAISES_WHERE_THE_SOLUTION_RETURNS if name in NOTEBOOKS} <= known
+    exercises = {(name, mutant.exercise) for name in NOTEBOOKS for mutant in casebook.for_notebook(name).MUTANTS}
+    assert {(name, e) for name in NOTEBOOKS for e in BUILT_ON_OTHER_ANSWERS.get(name, ())} <= exercises
 
 
 def test_replies_agree_within_the_tolerance_and_by_kind():
