@@ -270,3 +270,14 @@ def test_geometry_reports_sizes():
     g = cv.conv2d_geometry((8, 3, 32, 30), (16, 3, 5, 3), stride=(1, 3), padding=(2, 0))
     assert (g.n, g.c, g.h, g.w, g.f, g.kh, g.kw) == (8, 3, 32, 30, 16, 5, 3)
     assert (g.sh, g.sw, g.ph, g.pw, g.ho, g.wo) == (1, 3, 2, 0, 32, 10)
+
+
+def test_random_cases_with_stride_two_have_outputs_where_the_stride_shows():
+    from autograder.reference.conv_cases import random_case
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        x, w, b, stride, pad = random_case(rng, np.float64, stride=2)
+        out = cv.conv2d_forward(x, w, b, stride, pad)
+        assert stride == 2 and min(out.shape[2:]) >= 2, (x.shape, w.shape, pad, out.shape)
+    strides = {random_case(rng, np.float32)[3] for _ in range(50)}
+    assert strides == {1, 2}
