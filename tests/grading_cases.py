@@ -91,10 +91,11 @@ def mutant_students(name):
     for index, mutant in enumerate(casebook.for_notebook(name).MUTANTS):
         number = rank[mutant.exercise] = rank.get(mutant.exercise, -1) + 1
         shared = f"mutants-{number:02d}"
-        if graded_alone(name, mutant) or mutant.edit.cell in cells.setdefault(shared, set()):
+        taken = cells.setdefault(shared, set())     # the answer cells already edited in that notebook
+        if graded_alone(name, mutant) or mutant.edit.cell in taken:
             labels[index] = f"mutant-{index:02d}"
         else:
-            cells[shared].add(mutant.edit.cell)
+            taken.add(mutant.edit.cell)
             labels[index] = shared
     return labels
 

@@ -9,7 +9,8 @@ import pytest
 
 from autograder import casebook, hints, judge, submissions
 
-from grading_cases import BUILT_ON_OTHER_ANSWERS, RAISES_WHERE_THE_SOLUTION_RETURNS, graded_notebooks, mutant_cases, mutant_students, shares_a_notebook
+from grading_cases import (BUILT_ON_OTHER_ANSWERS, RAISES_WHERE_THE_SOLUTION_RETURNS, graded_notebooks, mutant_cases,
+                           mutant_students, shares_a_notebook)
 
 NOTEBOOKS = graded_notebooks()
 OPENING = "Likely mistake: your answer behaves like one that "

@@ -46,7 +46,7 @@ def with_marked_dropout(operation_class):
         scope = dict(function.__globals__, dropout_forward=marked_dropout_forward,
                      dropout_backward=marked_dropout_backward)
         return function_type(function.__code__, scope, function.__name__, function.__defaults__,
-                                  function.__closure__)
+                             function.__closure__)
 
     methods = {name: rebuilt(value) for name, value in vars(operation_class).items()
                if isinstance(value, function_type)}
