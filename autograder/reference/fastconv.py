@@ -404,6 +404,46 @@ def _add(typingctx, x, y):
     return x(x, y), codegen
 
 
+@intrinsic
+def _where_greater(typingctx, x, y, a, b):
+    """a where x > y, else b, lane by lane (false for NaN, as Python's >)."""
+    if not isinstance(x, _Vector) or not (x == y == a == b):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.select(builder.fcmp_ordered(">", args[0], args[1]), args[2], args[3])
+    return x(x, y, a, b), codegen
+
+
+@intrinsic
+def _deal(typingctx, first, second, parity):
+    """The even (parity 0) or odd (parity 1) lanes of first and second laid end to end."""
+    if not isinstance(first, _Vector) or first != second \
+            or not isinstance(parity, types.IntegerLiteral):
+        return None
+    order = [parity.literal_value + 2 * i for i in range(first.lanes)]
+
+    def codegen(context, builder, signature, args):
+        return builder.shuffle_vector(args[0], args[1], llvm_ir.Constant(
+            llvm_ir.VectorType(llvm_ir.IntType(32), first.lanes), order))
+    return first(first, second, parity), codegen
+
+
+@intrinsic
+def _weave(typingctx, even, odd, half):
+    """even[0], odd[0], even[1], odd[1], ...: the first (half 0) or second (half 1) half of
+    the lanes of even and odd interleaved; _deal's inverse."""
+    if not isinstance(even, _Vector) or even != odd or not isinstance(half, types.IntegerLiteral):
+        return None
+    lanes = even.lanes
+    order = [half.literal_value * lanes // 2 + i // 2 + (i % 2) * lanes for i in range(lanes)]
+
+    def codegen(context, builder, signature, args):
+        return builder.shuffle_vector(args[0], args[1], llvm_ir.Constant(
+            llvm_ir.VectorType(llvm_ir.IntType(32), lanes), order))
+    return even(even, odd, half), codegen
+
+
 # ----------------------------------------------------------------------------------------------
 # The shifted GEMM: C[m, l] += sum_k A[a_off[m] + k] * B[b_off[k] + l], for l < length
 # ----------------------------------------------------------------------------------------------
@@ -936,34 +976,45 @@ def _maxpool_forward_images(share, tasks, items, x, y, kh, kw, sh, sw):
 
 
 @_kernel
-def _maxpool2x2_backward(dy, x, dx, n, parts):
-    """Kernel 2, stride 2: the windows tile x, so every pixel of dx is written once. Each row
-    of windows' four gradients is worked out side by side in parts (plain selects, which
-    vectorise; stores interleaved with them would not), then interleaved into dx."""
-    _, c, ho, wo = dy.shape
-    zero = dx.dtype.type(0)
+def _maxpool2x2_backward(dy, x, dx, n):
+    """Kernel 2, stride 2: the windows tile x, so every pixel of dx is written once. A
+    vector of windows at a time: a row pair's columns are dealt into each window's four
+    inputs (even and odd lanes), the window's gradient goes to one of them by plain
+    selects, and the four are woven back into dx's two rows. (Written window by window,
+    the rows of 7-16 windows are too short for LLVM to vectorise: 2.2-2.7x slower.)"""
+    _, c, h, w = x.shape
+    _, _, ho, wo = dy.shape
+    zero = _splat(x.dtype.type(0), VECTOR_BYTES)
+    lanes = _lanes(zero)
+    pixels, grads, targets = x.reshape(-1), dy.reshape(-1), dx.reshape(-1)
     for ci in range(c):
         for oh in range(ho):
-            i = 2 * oh
-            for ow in range(wo):
-                j = 2 * ow
-                g = dy[n, ci, oh, ow]
-                take_b = x[n, ci, i, j + 1] > x[n, ci, i, j]
-                best = x[n, ci, i, j + 1] if take_b else x[n, ci, i, j]
-                take_c = x[n, ci, i + 1, j] > best
-                best = x[n, ci, i + 1, j] if take_c else best
-                take_d = x[n, ci, i + 1, j + 1] > best
-                later = take_c | take_d
-                parts[0, ow] = zero if take_b | later else g
-                parts[1, ow] = g if take_b > later else zero      # take_b and not later
-                parts[2, ow] = g if take_c > take_d else zero
-                parts[3, ow] = g if take_d else zero
-            for ow in range(wo):
-                j = 2 * ow
-                dx[n, ci, i, j] = parts[0, ow]
-                dx[n, ci, i, j + 1] = parts[1, ow]
-                dx[n, ci, i + 1, j] = parts[2, ow]
-                dx[n, ci, i + 1, j + 1] = parts[3, ow]
+            top = ((n * c + ci) * h + 2 * oh) * w
+            out = ((n * c + ci) * ho + oh) * wo
+            for k0 in range(0, wo, lanes):
+                j0 = 2 * k0
+                first, second = min(lanes, w - j0), min(lanes, w - j0 - lanes)
+                t0 = _load_first(pixels, top + j0, first, zero)
+                t1 = _load_first(pixels, top + j0 + lanes, second, zero)
+                b0 = _load_first(pixels, top + w + j0, first, zero)
+                b1 = _load_first(pixels, top + w + j0 + lanes, second, zero)
+                a, b = _deal(t0, t1, 0), _deal(t0, t1, 1)
+                c_, d = _deal(b0, b1, 0), _deal(b0, b1, 1)
+                g = _load_first(grads, out + k0, min(lanes, wo - k0), zero)
+                best_ab = _where_greater(b, a, b, a)
+                best_abc = _where_greater(c_, best_ab, c_, best_ab)
+                # the first maximum in row-major order: d if it beats a, b, c; else c if
+                # it beats a, b; else b if it beats a; else a
+                to_d = _where_greater(d, best_abc, g, zero)
+                left = _where_greater(d, best_abc, zero, g)
+                to_c = _where_greater(c_, best_ab, left, zero)
+                left = _where_greater(c_, best_ab, zero, left)
+                to_b = _where_greater(b, a, left, zero)
+                to_a = _where_greater(b, a, zero, left)
+                _store_first(targets, top + j0, first, _weave(to_a, to_b, 0))
+                _store_first(targets, top + j0 + lanes, second, _weave(to_a, to_b, 1))
+                _store_first(targets, top + w + j0, first, _weave(to_c, to_d, 0))
+                _store_first(targets, top + w + j0 + lanes, second, _weave(to_c, to_d, 1))
 
 
 @_kernel
@@ -985,11 +1036,10 @@ def _maxpool_backward(dy, x, dx, n, kh, kw, sh, sw):
 
 @_kernel
 def _maxpool_backward_images(share, tasks, items, dy, x, dx, kh, kw, sh, sw):
-    parts = np.empty((4, dy.shape[3]), dx.dtype)
     n = _take(tasks, 1)
     while n < items:
         if kh == 2 and kw == 2 and sh == 2 and sw == 2:
-            _maxpool2x2_backward(dy, x, dx, n, parts)
+            _maxpool2x2_backward(dy, x, dx, n)
         else:
             _maxpool_backward(dy, x, dx, n, kh, kw, sh, sw)
         n = _take(tasks, 1)
