@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -251,6 +252,25 @@ def test_splitting_the_batch_over_threads_changes_no_bit(monkeypatch):
     for _ in range(5):
         for one, many in zip(serial, run()):
             np.testing.assert_array_equal(many, one)
+
+
+@numba.njit(nogil=True)
+def _mark_items(share, tasks, items, marks, failing_share):
+    if share == failing_share:
+        raise ValueError("this share fails")
+    item = fc._take(tasks, 1)
+    while item < items:
+        marks[item] += 1
+        item = fc._take(tasks, 1)
+
+
+def test_an_error_in_a_pool_thread_is_raised_by_the_caller_and_the_next_call_works():
+    marks = np.zeros(40, np.int64)
+    with pytest.raises(ValueError, match="this share fails"):
+        fc._run_split(_mark_items, 40, 2, marks, 1)
+    marks[:] = 0
+    fc._run_split(_mark_items, 40, 2, marks, -1)
+    assert (marks == 1).all(), "every item taken exactly once"
 
 
 def _forward_in_child(queue):
