@@ -29,7 +29,7 @@ from autograder.reference.cnn import (
     glorot_scale,
     he_scale,
 )
-from autograder.published.framework import Dense, Linear, NeuralNetwork
+from autograder.published.framework import Dense, Linear
 
 from .gradients import network_gradients, numerical_gradient, operation_gradients
 
@@ -82,6 +82,29 @@ CONV_CASES = [
 def test_conv2d_operation_gradients_match_differences(x_shape, w_shape, pad):
     op = Conv2DOperation(random(w_shape, seed=1), pad)
     assert_gradients_match(operation_gradients(op, random(x_shape), seed=2))
+
+
+def test_conv2d_operation_with_a_bias_gradients_match_differences():
+    x, W, B = random((2, 2, 5, 6)), random((3, 2, 3, 3), seed=1), random((1, 3, 1, 1), seed=4)
+    op = Conv2DOperation(W, 1, B)
+    assert_gradients_match(operation_gradients(op, x, seed=2))  # the input's and W's
+    G = random(op.output.shape, seed=5)
+    op.forward(x)
+    op.backward(G)
+    bias_grad = numerical_gradient(lambda: float(np.sum(op.forward(x) * G)), B)
+    np.testing.assert_allclose(op.bias_grad, bias_grad, rtol=RTOL, atol=ATOL)
+
+
+def test_conv2d_operation_with_a_bias_is_the_convolution_then_channel_bias_add():
+    x, W, B = random((3, 2, 6, 5)), random((4, 2, 3, 3), seed=1), random((1, 4, 1, 1), seed=2)
+    conv, bias, fused = Conv2DOperation(W, 1), ChannelBiasAdd(B), Conv2DOperation(W, 1, B)
+    np.testing.assert_allclose(fused.forward(x), bias.forward(conv.forward(x)), rtol=1e-13, atol=1e-13)
+    dy = random(fused.output.shape, seed=3)
+    np.testing.assert_allclose(fused.backward(dy), conv.backward(bias.backward(dy)), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(fused.param_grad, conv.param_grad, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(fused.bias_grad, bias.param_grad, rtol=1e-13, atol=1e-13)
+    with pytest.raises(ValueError, match=r"\(1, F, 1, 1\)"):
+        Conv2DOperation(W, 1, B.reshape(-1))
 
 
 def test_channel_bias_add_gradients_match_differences():
@@ -293,8 +316,8 @@ def test_conv2d_set_up_shapes_dtype_and_operations(dtype):
     assert W.shape == (6, 3, 5, 5) and b.shape == (1, 6, 1, 1)
     assert W.dtype == dtype and b.dtype == dtype
     assert np.all(b == 0)
-    assert [type(op) for op in layer.operations] == [Conv2DOperation, ChannelBiasAdd, Linear]
-    assert layer.operations[0].param is W and layer.operations[1].param is b  # updated in place together
+    assert [type(op) for op in layer.operations] == [Conv2DOperation, Linear]  # the bias inside the kernel
+    assert layer.operations[0].param is W and layer.operations[0].bias is b  # updated in place together
     assert layer.operations[0].pad == 2
     assert layer.output.shape == (2, 6, 8, 8)
 
