@@ -11,8 +11,11 @@ from 0.05 to 0.0025 over 15 epochs (``bench.mlp_ablation``'s linear decay).
 Two implementations train it in this one process, their epochs alternating:
   - ours: the reference layers on notebook 06's framework (``Trainer.train_epoch``), the
     convolutions and poolings in ``fastconv``'s numba kernels (its pool of 2 threads), the
-    rest in numpy (OpenBLAS, 1 thread: see "threads" below);
-  - PyTorch: the same layers as ``torch.nn`` modules, 2 threads (``torch.set_num_threads``).
+    rest in numpy (OpenBLAS, 1 thread: see "threads" below). Each convolution adds its bias
+    and applies its ReLU as its kernel writes the output, and gates the gradient as it reads
+    it (``cnn.Conv2DOperation``);
+  - PyTorch: the same layers as ``torch.nn`` modules, 2 threads (``torch.set_num_threads``):
+    its conv2d adds the bias, and the ReLU is a module of its own, as usual in eager mode.
 Everything that decides the training is the same on both sides: the initial weights
 (PyTorch's are copied from ours once drawn), the batches and their order (both draw each
 epoch's permutation from a generator seeded alike, through ``generate_batches``), the

@@ -18,8 +18,9 @@ keeps 8 rows x 32 columns of sums (16 AVX-512 registers) in registers over the w
 reduction, each step one loaded slice feeding 8 FMAs with broadcast weights: about 98% of a
 core's FMA peak. numba has no SIMD type, so those registers are LLVM vector values made by
 a few intrinsics below (plain numba loops keep such sums in memory). Outputs that land in
-padding are computed and dropped (about 13% extra work at 14x14), and the bias is where the
-sums start. The weight gradient is the same product with the pixels as the reduction,
+padding are computed and dropped (about 13% extra work at 14x14), the bias is where the
+sums start, and a ReLU, when asked for, is applied as they are copied out (its gradient gates
+dy as the backward pass copies it in). The weight gradient is the same product with the pixels as the reduction,
 taken against a pixel-major copy of dy (transposed in 16x16 blocks in registers). The input
 gradient, at stride 1 with 8 channels or more, is the convolution of dy with the flipped
 kernels in the same layout; otherwise it is the product with the transposed weights, whose
@@ -517,23 +518,35 @@ def _gemm_shifted(A, a_off, B, b_off, C, length, block):
 # ----------------------------------------------------------------------------------------------
 
 @_kernel
-def _copy_rows(target, t0, t_pitch, source, s0, s_pitch, rows, width):
+def _copy_rows(target, t0, t_pitch, source, s0, s_pitch, rows, width, relu=False):
     """target[t0 + r*t_pitch + i] = source[s0 + r*s_pitch + i] for r < rows, i < width, on
-    unit-stride 1-D arrays. Rows here are short (often less than one vector), so each
-    vector's move is masked to the row: no scalar remainder loop."""
+    unit-stride 1-D arrays; with relu, max(that, 0) (NaN stays NaN). Rows here are short
+    (often less than one vector), so each vector's move is masked to the row: no scalar
+    remainder loop."""
     zero = _splat(target.dtype.type(0), VECTOR_BYTES)
     lanes = _lanes(zero)
     for r in range(rows):
         t, s = t0 + r * t_pitch, s0 + r * s_pitch
         for i in range(0, width, lanes):
             count = min(lanes, width - i)
-            _store_first(target, t + i, count, _load_first(source, s + i, count, zero))
+            values = _load_first(source, s + i, count, zero)
+            if relu:
+                values = _where_greater(zero, values, zero, values)
+            _store_first(target, t + i, count, values)
 
 
 @_kernel
 def _add_into(target, source):
     for i in range(target.shape[0]):
         target[i] += source[i]
+
+
+@_kernel
+def _gate(values, active, start, count, gated):
+    """gated[i] = values[start + i] where active[start + i] > 0, else 0: relu_backward's rule."""
+    part, mask = values[start:start + count], active[start:start + count]
+    for i in range(count):
+        gated[i] = part[i] if mask[i] > 0 else 0.0
 
 
 @_kernel
@@ -670,8 +683,8 @@ def _scatter_images(cols, off, dx, first, count, kh, kw, sh, sw, ph, pw,
 # ----------------------------------------------------------------------------------------------
 
 @_kernel
-def _conv2d_forward_images(share, tasks, n, x, w, b, y, sh, sw, ph, pw):
-    """y for the images this thread takes."""
+def _conv2d_forward_images(share, tasks, n, x, w, b, y, sh, sw, ph, pw, relu):
+    """y for the images this thread takes (through a ReLU if relu)."""
     _, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     _, _, ho, wo = y.shape
@@ -695,15 +708,16 @@ def _conv2d_forward_images(share, tasks, n, x, w, b, y, sh, sw, ph, pw):
         for g in range(count):
             for fi in range(f):
                 _copy_rows(outputs, ((first + g) * f + fi) * ho * wo, wo,
-                           sums, fi * acc.shape[1] + g * pitch, row, ho, wo)
+                           sums, fi * acc.shape[1] + g * pitch, row, ho, wo, relu)
         first = _take(tasks, group)
 
 
 @_kernel
 def _conv2d_backward_images(share, tasks, n, dy, x, w, dx, dw_parts, db_parts,
-                            sh, sw, ph, pw):
+                            sh, sw, ph, pw, active):
     """dx for the images this thread takes, in fixed chunks of consecutive images; chunk q's
-    dw (transposed, taps x padded filters) and db go to dw_parts[q] and db_parts[q].
+    dw (transposed, taps x padded filters) and db go to dw_parts[q] and db_parts[q]. Unless
+    ``active`` is empty, dy is gated by it as it is read (see conv2d_backward).
 
     The chunks, and the order of the sums within each, do not depend on which thread takes
     which chunk or on how many threads there are, so the gradients are the same bits on
@@ -758,6 +772,7 @@ def _conv2d_backward_images(share, tasks, n, dy, x, w, dx, dw_parts, db_parts,
     dx_sums = dx_acc.reshape(-1)
     work = np.empty(0 if direct else size, x.dtype)
     gradients = dy.reshape(-1)
+    gated = np.empty(ho * wo if active.shape[0] else 0, x.dtype)
     dx_pixels = dx.reshape(-1)
     groups = -(-n // group)
     per_chunk = -(-groups // dw_parts.shape[0]) * group             # whole groups of images
@@ -772,10 +787,13 @@ def _conv2d_backward_images(share, tasks, n, dy, x, w, dx, dw_parts, db_parts,
                 grad[:, margin + count * pitch:] = 0.0
             for g in range(count):
                 for fi in range(f):
-                    plane = ((first + g) * f + fi) * ho * wo
-                    db[fi] += _sum(gradients, plane, ho * wo)
+                    source, plane = gradients, ((first + g) * f + fi) * ho * wo
+                    if active.shape[0]:
+                        _gate(gradients, active, plane, ho * wo, gated)
+                        source, plane = gated, 0
+                    db[fi] += _sum(source, plane, ho * wo)
                     _copy_rows(flat_grad, grad_off[fi] + g * pitch, row,
-                               gradients, plane, wo, ho, wo)
+                               source, plane, wo, ho, wo)
             for p0 in range(0, length, square):
                 for f0 in range(0, f, square):
                     _transpose_square(flat_grad, f0 * grad.shape[1] + margin + p0, grad.shape[1],
@@ -813,21 +831,34 @@ def _contiguous(dtype, *arrays):
     return [np.ascontiguousarray(a, dtype=dtype) for a in arrays]
 
 
-def conv2d_forward(x, w, b, stride=1, padding=0):
-    """2-D convolution of x (N, C, H, W) with w (F, C, kh, kw) plus b (F,): (N, F, Ho, Wo)."""
+def conv2d_forward(x, w, b, stride=1, padding=0, relu=False):
+    """2-D convolution of x (N, C, H, W) with w (F, C, kh, kw) plus b (F,): (N, F, Ho, Wo).
+
+    With relu, max(that, 0), applied as the sums are written out: the same values as
+    relu_forward after it, without a pass of its own over the output."""
     g = check_conv2d_arrays(x, w, b, None, stride, padding)
     x, w, b = _contiguous(_float_dtype(x, w, b), x, w, b)
     y = np.empty((g.n, g.f, g.ho, g.wo), x.dtype)
     work = g.n * g.f * g.c * g.kh * g.kw * g.ho * g.wo
     _run_split(_conv2d_forward_images, g.n, _shares(g.n, work),
-               x, w, b, y, g.sh, g.sw, g.ph, g.pw)
+               x, w, b, y, g.sh, g.sw, g.ph, g.pw, bool(relu))
     return y
 
 
-def conv2d_backward(dy, x, w, stride=1, padding=0):
-    """Gradients (dx, dw, db) of conv2d_forward given dy of shape (N, F, Ho, Wo)."""
+def conv2d_backward(dy, x, w, stride=1, padding=0, relu_output=None):
+    """Gradients (dx, dw, db) of conv2d_forward given dy of shape (N, F, Ho, Wo).
+
+    With relu_output, the output of conv2d_forward(..., relu=True), the gradients of that
+    ReLU'd convolution: dy counts only where relu_output > 0, as after relu_backward, but
+    gated as it is read rather than in a pass of its own."""
     g = check_conv2d_arrays(x, w, None, dy, stride, padding)
     dy, x, w = _contiguous(_float_dtype(dy, x, w), dy, x, w)
+    if relu_output is None:
+        active = np.empty(0, x.dtype)
+    else:
+        if np.shape(relu_output) != dy.shape:
+            raise ValueError(f"conv2d: relu_output must have dy's shape {dy.shape}, got {np.shape(relu_output)}")
+        (active,) = _contiguous(x.dtype, relu_output)
     taps = g.c * g.kh * g.kw
     shares = _shares(g.n, 2 * g.n * g.f * taps * g.ho * g.wo)
     vector, block = VECTOR_BYTES // x.itemsize, BLOCK_BYTES // x.itemsize
@@ -837,7 +868,7 @@ def conv2d_backward(dy, x, w, stride=1, padding=0):
     dw_parts = np.zeros((chunks, taps, filters), x.dtype)      # dw transposed, per chunk
     db_parts = np.zeros((chunks, g.f), x.dtype)
     _run_split(_conv2d_backward_images, g.n, shares,
-               dy, x, w, dx, dw_parts, db_parts, g.sh, g.sw, g.ph, g.pw)
+               dy, x, w, dx, dw_parts, db_parts, g.sh, g.sw, g.ph, g.pw, active.reshape(-1))
     dw = dw_parts.sum(axis=0)[:, :g.f].T.reshape(w.shape)
     return dx, dw, db_parts.sum(axis=0)
 

@@ -29,7 +29,7 @@ from autograder.reference.cnn import (
     glorot_scale,
     he_scale,
 )
-from autograder.published.framework import Dense, Linear
+from autograder.published.framework import Dense, Linear, Tanh
 
 from .gradients import network_gradients, numerical_gradient, operation_gradients
 
@@ -105,6 +105,25 @@ def test_conv2d_operation_with_a_bias_is_the_convolution_then_channel_bias_add()
     np.testing.assert_allclose(fused.bias_grad, bias.param_grad, rtol=1e-13, atol=1e-13)
     with pytest.raises(ValueError, match=r"\(1, F, 1, 1\)"):
         Conv2DOperation(W, 1, B.reshape(-1))
+
+
+def test_conv2d_operation_with_a_bias_and_a_relu_is_the_three_operations():
+    """The same to rounding: the kernel starts each sum at the bias rather than adding it last."""
+    x, W, B = random((3, 2, 6, 5)), random((4, 2, 3, 3), seed=1), random((1, 4, 1, 1), seed=2)
+    ops, fused = [Conv2DOperation(W, 1), ChannelBiasAdd(B), ReLU()], Conv2DOperation(W, 1, B, relu=True)
+    h = x
+    for op in ops:
+        h = op.forward(h)
+    y = fused.forward(x)
+    np.testing.assert_allclose(y, h, rtol=1e-13, atol=1e-13)
+    assert (y == 0).mean() > 0.2
+    dy = random(y.shape, seed=3)
+    grad = dy
+    for op in reversed(ops):
+        grad = op.backward(grad)
+    np.testing.assert_allclose(fused.backward(dy), grad, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(fused.param_grad, ops[0].param_grad, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(fused.bias_grad, ops[1].param_grad, rtol=1e-13, atol=1e-13)
 
 
 def test_channel_bias_add_gradients_match_differences():
@@ -350,10 +369,12 @@ def test_conv2d_refuses_inputs_that_are_not_images():
         set_up(Conv2D(2), random((3, 4)))
 
 
-def test_conv2d_activation_instance_is_the_layers_last_operation():
-    relu = ReLU()
-    layer = set_up(Conv2D(2, activation=relu), random((1, 1, 4, 4)))
-    assert layer.operations[-1] is relu
+def test_conv2d_applies_a_relu_in_its_convolution_and_other_activations_after_it():
+    fused = set_up(Conv2D(2, activation=ReLU()), random((1, 1, 4, 4)))
+    assert len(fused.operations) == 1 and fused.operations[0].relu
+    tanh = Tanh()
+    layer = set_up(Conv2D(2, activation=tanh), random((1, 1, 4, 4)))
+    assert layer.operations[-1] is tanh and not layer.operations[0].relu
 
 
 # ----------------------------------------------------------------------- build_cnn

@@ -115,6 +115,33 @@ def test_maxpool_matches_plain(x_shape, kernel, stride, dtype):
 
 
 
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONV2D_SHAPES)
+def test_conv2d_with_relu_is_the_same_bits_as_relu_after_it(x_shape, w_shape, stride, padding, dtype):
+    """The ReLU applied as the output is written, and dy gated as it is read, change no bit
+    against relu_forward after the convolution and relu_backward before its gradients."""
+    x, w, b = random_inputs(12, dtype, x_shape, w_shape, w_shape[:1])
+    z = fc.conv2d_forward(x, w, b, stride, padding)
+    y = fc.conv2d_forward(x, w, b, stride, padding, relu=True)
+    np.testing.assert_array_equal(y, fc.relu_forward(z))
+    assert (y == 0).any() and (y > 0).any()
+    (dy,) = random_inputs(13, dtype, y.shape)
+    fused = fc.conv2d_backward(dy, x, w, stride, padding, relu_output=y)
+    for got, expected in zip(fused, fc.conv2d_backward(fc.relu_backward(dy, z), x, w, stride, padding)):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_conv2d_relu_keeps_nan_and_gates_its_gradient():
+    x = np.array([[[[1.0, np.nan, -1.0, 0.0]]]])
+    y = fc.conv2d_forward(x, np.ones((1, 1, 1, 1)), np.zeros(1), relu=True)
+    np.testing.assert_array_equal(y, [[[[1.0, np.nan, 0.0, 0.0]]]])
+    dx, dw, db = fc.conv2d_backward(np.full(y.shape, 2.0), x, np.ones((1, 1, 1, 1)), relu_output=y)
+    np.testing.assert_array_equal(dx, [[[[2.0, 0.0, 0.0, 0.0]]]])    # as relu_backward: only where y > 0
+    np.testing.assert_array_equal(db, [2.0])
+    with pytest.raises(ValueError, match="relu_output"):
+        fc.conv2d_backward(np.ones(y.shape), x, np.ones((1, 1, 1, 1)), relu_output=np.ones(3))
+
+
 @pytest.mark.parametrize("shape", [(64, 16, 28, 28), (3, 5), (40_000,), (0, 7)])   # one and several chunks, empty
 def test_relu_matches_numpy(shape, dtype, monkeypatch):
     monkeypatch.setattr(fc, "MIN_VALUES_PER_THREAD", 1)      # split even the small ones
