@@ -20,8 +20,9 @@ core's FMA peak. numba has no SIMD type, so those registers are LLVM vector valu
 a few intrinsics below (plain numba loops keep such sums in memory). Outputs that land in
 padding are computed and dropped (about 13% extra work at 14x14), the bias is where the
 sums start, and a ReLU, when asked for, is applied as they are copied out (its gradient gates
-dy as the backward pass copies it in). The weight gradient is the same product with the pixels as the reduction,
-taken against a pixel-major copy of dy (transposed in 16x16 blocks in registers). The input
+dy as the backward pass copies it in). The weight gradient is the same product with the
+pixels as the reduction, taken against a pixel-major copy of dy (transposed in 16x16 blocks
+in registers). The input
 gradient, at stride 1 with 8 channels or more, is the convolution of dy with the flipped
 kernels in the same layout; otherwise it is the product with the transposed weights, whose
 shifted slices are then added back. Strides above 1 use an explicit per-image im2col buffer

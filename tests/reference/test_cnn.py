@@ -95,28 +95,19 @@ def test_conv2d_operation_with_a_bias_gradients_match_differences():
     np.testing.assert_allclose(op.bias_grad, bias_grad, rtol=RTOL, atol=ATOL)
 
 
-def test_conv2d_operation_with_a_bias_is_the_convolution_then_channel_bias_add():
-    x, W, B = random((3, 2, 6, 5)), random((4, 2, 3, 3), seed=1), random((1, 4, 1, 1), seed=2)
-    conv, bias, fused = Conv2DOperation(W, 1), ChannelBiasAdd(B), Conv2DOperation(W, 1, B)
-    np.testing.assert_allclose(fused.forward(x), bias.forward(conv.forward(x)), rtol=1e-13, atol=1e-13)
-    dy = random(fused.output.shape, seed=3)
-    np.testing.assert_allclose(fused.backward(dy), conv.backward(bias.backward(dy)), rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(fused.param_grad, conv.param_grad, rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(fused.bias_grad, bias.param_grad, rtol=1e-13, atol=1e-13)
-    with pytest.raises(ValueError, match=r"\(1, F, 1, 1\)"):
-        Conv2DOperation(W, 1, B.reshape(-1))
-
-
-def test_conv2d_operation_with_a_bias_and_a_relu_is_the_three_operations():
+@pytest.mark.parametrize("relu", [False, True])
+def test_conv2d_operation_with_a_bias_is_the_separate_operations(relu):
     """The same to rounding: the kernel starts each sum at the bias rather than adding it last."""
     x, W, B = random((3, 2, 6, 5)), random((4, 2, 3, 3), seed=1), random((1, 4, 1, 1), seed=2)
-    ops, fused = [Conv2DOperation(W, 1), ChannelBiasAdd(B), ReLU()], Conv2DOperation(W, 1, B, relu=True)
+    ops = [Conv2DOperation(W, 1), ChannelBiasAdd(B)] + ([ReLU()] if relu else [])
+    fused = Conv2DOperation(W, 1, B, relu=relu)
     h = x
     for op in ops:
         h = op.forward(h)
     y = fused.forward(x)
     np.testing.assert_allclose(y, h, rtol=1e-13, atol=1e-13)
-    assert (y == 0).mean() > 0.2
+    if relu:
+        assert (y == 0).mean() > 0.2
     dy = random(y.shape, seed=3)
     grad = dy
     for op in reversed(ops):
@@ -124,6 +115,8 @@ def test_conv2d_operation_with_a_bias_and_a_relu_is_the_three_operations():
     np.testing.assert_allclose(fused.backward(dy), grad, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(fused.param_grad, ops[0].param_grad, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(fused.bias_grad, ops[1].param_grad, rtol=1e-13, atol=1e-13)
+    with pytest.raises(ValueError, match=r"\(1, F, 1, 1\)"):
+        Conv2DOperation(W, 1, B.reshape(-1), relu=relu)
 
 
 def test_channel_bias_add_gradients_match_differences():
